@@ -1,0 +1,94 @@
+"""Building the program that runs: the instructor's template with only the student's regions spliced in."""
+
+from dataclasses import dataclass
+
+from grader.markers import asks_to_stop_grading, outside_regions, region_text, reindent
+from grader.matching import ExerciseCell, Match, match_exercises
+from grader.notebook import NotGradable, Notebook
+
+
+@dataclass(frozen=True)
+class ProgramCell:
+    source: str
+    exercise: str | None
+    is_exercise_cell: bool
+
+
+@dataclass(frozen=True)
+class Program:
+    cells: tuple[ProgramCell, ...]
+    exercises: tuple[str, ...]
+    problems: dict[str, str]
+    notices: tuple[str, ...]
+
+
+def assemble(template: Notebook, student: Notebook) -> Program:
+    matches = match_exercises(template, student)
+    if matches and all(match.student is None for match in matches):
+        raise NotGradable(
+            "None of this assignment's graded cells were found in your notebook. Check that you uploaded "
+            "the notebook of this assignment (and not another one), downloaded from its page."
+        )
+    by_template_cell = {match.template.cell.index: match for match in matches}
+    problems = {match.template.name: match.problem for match in matches if match.problem and not match.student}
+    notices = [match.problem for match in matches if match.problem and match.student]
+    edited_outside = []
+    cells: list[ProgramCell] = []
+    current_exercise: str | None = None
+    stopped_after: str | None = None
+    for cell in template.code_cells:
+        match = by_template_cell.get(cell.index)
+        if match is None:
+            if stopped_after is None:
+                cells.append(ProgramCell(_without_magics(cell.source), current_exercise, False))
+            continue
+        current_exercise = match.template.name
+        if stopped_after is not None:
+            problems[current_exercise] = (
+                f"Not graded: your notebook asks to stop grading after '{stopped_after}' (# grade-up-to-here)."
+            )
+            continue
+        if match.student is None:
+            continue
+        if outside_regions(match.student.lines, match.student.regions) != outside_regions(
+            match.template.lines, match.template.regions
+        ):
+            edited_outside.append(current_exercise)
+        if _untouched(match.template, match.student):
+            problems[current_exercise] = (
+                f"'{current_exercise}' still has the template's placeholder code: write your solution "
+                "between ### START CODE HERE and ### END CODE HERE."
+            )
+        else:
+            cells.append(ProgramCell(_without_magics(_splice(match.template, match.student)), current_exercise, True))
+        if asks_to_stop_grading(match.student.cell.source):
+            stopped_after = current_exercise
+    if edited_outside:
+        notices.append(
+            "Edits outside the START/END CODE HERE markers were ignored in: " + ", ".join(edited_outside) + "."
+        )
+    return Program(tuple(cells), tuple(match.template.name for match in matches), problems, tuple(notices))
+
+
+def _splice(template: ExerciseCell, student: ExerciseCell) -> str:
+    lines = list(template.lines)
+    for template_region, student_region in reversed(list(zip(template.regions, student.regions, strict=True))):
+        code = reindent(region_text(student.lines, student_region), student_region.indent, template_region.indent)
+        lines[template_region.start : template_region.end] = code
+    return "\n".join(lines)
+
+
+def _untouched(template: ExerciseCell, student: ExerciseCell) -> bool:
+    def code(cell: ExerciseCell) -> list[list[str]]:
+        return [[line.strip() for line in region_text(cell.lines, r) if line.strip()] for r in cell.regions]
+
+    return code(template) == code(student)
+
+
+def _without_magics(source: str) -> str:
+    """IPython magics and shell escapes are not Python; each becomes `pass` so blocks stay valid."""
+    lines = []
+    for line in source.split("\n"):
+        stripped = line.lstrip()
+        lines.append(line[: len(line) - len(stripped)] + "pass" if stripped[:1] in ("%", "!") else line)
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+import importlib.util
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from grader.authoring import Registry, collect
+
+ScorePolicy = Literal["best", "latest"]
+
+
+class AssignmentError(Exception):
+    """An assignment folder that cannot be used (missing file, bad toml, unknown slug)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: float = 300.0
+    cpu_seconds: float = 600.0
+    memory_mb: int = 2048
+    processes: int = 256
+    file_size_mb: int = 64
+    output_kb: int = 256
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    points: float
+
+
+@dataclass(frozen=True)
+class Assignment:
+    slug: str
+    title: str
+    version: str
+    grader_version: str
+    score_policy: ScorePolicy
+    cooldown_seconds: int
+    limits: Limits
+    exercises: tuple[Exercise, ...]
+    directory: Path
+
+    @property
+    def template_path(self) -> Path:
+        return self.directory / "template.ipynb"
+
+    @property
+    def solution_path(self) -> Path:
+        return self.directory / "solution.ipynb"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def max_score(self) -> float:
+        return sum(exercise.points for exercise in self.exercises)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return load_checks(self.directory / "checks.py", self.slug)
+
+
+def default_assignments_root() -> Path:
+    configured = os.environ.get("TFGRADE_ASSIGNMENTS_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "assignments"
+
+
+def load_assignment(directory: Path) -> Assignment:
+    config_path = directory / "assignment.toml"
+    try:
+        config = tomllib.loads(config_path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise AssignmentError(f"{config_path}: {error}") from error
+    for required in ("template.ipynb", "checks.py"):
+        if not (directory / required).is_file():
+            raise AssignmentError(f"{directory}: missing {required}")
+    try:
+        return Assignment(
+            slug=config["slug"],
+            title=config["title"],
+            version=str(config.get("version", "1")),
+            grader_version=str(config.get("grader_version", "1")),
+            score_policy=config.get("score_policy", "best"),
+            cooldown_seconds=int(config.get("cooldown_seconds", 0)),
+            limits=Limits(**config.get("limits", {})),
+            exercises=tuple(
+                Exercise(name=item["name"], points=float(item["points"])) for item in config["exercises"]
+            ),
+            directory=directory,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise AssignmentError(f"{config_path}: invalid or missing field {error}") from error
+
+
+def load_checks(path: Path, slug: str) -> Registry:
+    spec = importlib.util.spec_from_file_location(f"tfgrade_checks.{slug.replace('-', '_')}", path)
+    if spec is None or spec.loader is None:
+        raise AssignmentError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+    try:
+        registry = collect(lambda: loader.exec_module(module))
+    except Exception as error:
+        raise AssignmentError(f"{path}: {type(error).__name__}: {error}") from error
+    registry.probe_inputs = getattr(module, "probe_inputs", None)
+    return registry
+
+
+class Catalog:
+    """The assignments found in one folder, keyed by slug."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or default_assignments_root()
+
+    @cached_property
+    def assignments(self) -> dict[str, Assignment]:
+        found = (load_assignment(path.parent) for path in sorted(self.root.glob("*/assignment.toml")))
+        return {assignment.slug: assignment for assignment in found}
+
+    def get(self, slug: str) -> Assignment:
+        try:
+            return self.assignments[slug]
+        except KeyError:
+            raise AssignmentError(f"unknown assignment '{slug}'") from None
+
+    def data_dirs(self) -> dict[str, Path]:
+        return {slug: a.data_dir for slug, a in self.assignments.items() if a.data_dir.is_dir()}
+

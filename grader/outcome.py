@@ -1,0 +1,119 @@
+"""Reading a sandbox run's events back into per-exercise results and an overall status."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.assemble import Program
+from grader.report import ExerciseResult, ExerciseStatus, Status
+from grader.sandbox.process import RunOutcome
+
+SIGXCPU = 24
+
+
+@dataclass
+class Interpretation:
+    status: Status
+    message: str
+    exercises: dict[str, ExerciseResult]
+    observations: dict[str, Any] = field(default_factory=dict)
+    observation_errors: dict[str, str] = field(default_factory=dict)
+
+
+def interpret(program: Program, outcome: RunOutcome, memory_mb: int, wall_seconds: float) -> Interpretation:
+    failures: dict[str, tuple[ExerciseStatus, str]] = {}
+    setup_failure: str | None = None
+    running: int | None = None
+    observations: dict[str, Any] = {}
+    observation_errors: dict[str, str] = {}
+    ran_out_of_memory = outcome.out_of_memory
+    for event in outcome.events:
+        kind = event.get("event")
+        if kind == "cell_started":
+            running = _cell_number(event, program)
+        elif kind == "cell_finished":
+            running = None
+        elif kind == "cell_failed" and (number := _cell_number(event, program)) is not None:
+            running = None
+            ran_out_of_memory |= event.get("kind") == "memory"
+            exercise = program.cells[number].exercise
+            message = str(event.get("message", ""))
+            if exercise is None:
+                setup_failure = setup_failure or message
+            elif exercise not in failures:
+                status = ExerciseStatus.SYNTAX_ERROR if event.get("kind") == "syntax_error" else ExerciseStatus.EXCEPTION
+                if not program.cells[number].is_exercise_cell:
+                    message = f"a later cell of the notebook that uses it failed ({message})"
+                failures[exercise] = (status, message)
+        elif kind == "observation" and isinstance(event.get("name"), str):
+            observations[event["name"]] = event.get("value")
+        elif kind == "observation_failed" and isinstance(event.get("name"), str):
+            ran_out_of_memory |= event.get("kind") == "memory"
+            observation_errors[event["name"]] = str(event.get("message", ""))
+
+    interrupted_exercise = program.cells[running].exercise if running is not None else None
+    status, message = _overall(outcome, ran_out_of_memory, setup_failure, memory_mb, wall_seconds)
+    if interrupted_exercise and interrupted_exercise not in failures and status is not Status.ERROR:
+        failures[interrupted_exercise] = (
+            ExerciseStatus.TIMEOUT if status is Status.TIMEOUT else ExerciseStatus.EXCEPTION,
+            message,
+        )
+    started = {program.cells[n].exercise for n in _started_cells(outcome, program)}
+    exercises = {}
+    for name in program.exercises:
+        if name in program.problems:
+            exercises[name] = ExerciseResult(name=name, status=ExerciseStatus.MISSING, message=program.problems[name])
+        elif name in failures:
+            exercise_status, text = failures[name]
+            exercises[name] = ExerciseResult(name=name, status=exercise_status, message=_for_student(name, text))
+        elif name not in started and not outcome.finished:
+            exercises[name] = ExerciseResult(
+                name=name, status=ExerciseStatus.EXCEPTION, message=f"Not run: grading stopped earlier. {message}"
+            )
+        else:
+            exercises[name] = ExerciseResult(name=name, status=ExerciseStatus.OK, message="Ran without errors.")
+    return Interpretation(status, message, exercises, observations, observation_errors)
+
+
+def _overall(
+    outcome: RunOutcome, out_of_memory: bool, setup_failure: str | None, memory_mb: int, wall_seconds: float
+) -> tuple[Status, str]:
+    if out_of_memory:
+        return Status.MEMORY_EXCEEDED, (
+            f"Your notebook used more than the {memory_mb} MB of memory allowed and was stopped. Look for very "
+            "large arrays or models, or data loaded many times."
+        )
+    if outcome.timed_out or outcome.exit_code in (-SIGXCPU, SIGXCPU):
+        return Status.TIMEOUT, (
+            f"Your notebook ran longer than the {wall_seconds:.0f} seconds allowed and was stopped. Look for "
+            "an endless loop, or training with far more epochs or data than asked."
+        )
+    if setup_failure is not None:
+        return Status.ERROR, (
+            "The grader failed while preparing the assignment's own code; this is not your fault. "
+            f"Please tell your instructors. ({setup_failure})"
+        )
+    if not any(event.get("event") == "cell_started" for event in outcome.events):
+        return Status.ERROR, "The grader could not start your notebook; this is not your fault. Try again later."
+    if not outcome.finished:
+        return Status.GRADED, (
+            "Your code ended the grading process early (for example with os._exit or by killing the process); "
+            "what had not run by then scored no points."
+        )
+    return Status.GRADED, ""
+
+
+def _cell_number(event: dict[str, Any], program: Program) -> int | None:
+    number = event.get("cell")
+    return number if type(number) is int and 0 <= number < len(program.cells) else None
+
+
+def _started_cells(outcome: RunOutcome, program: Program) -> list[int]:
+    return [
+        number
+        for event in outcome.events
+        if event.get("event") == "cell_started" and (number := _cell_number(event, program)) is not None
+    ]
+
+
+def _for_student(exercise: str, error: str) -> str:
+    return f"Your code for '{exercise}' failed: {error}" if error else f"Your code for '{exercise}' failed."

@@ -1,0 +1,65 @@
+"""A per-sandbox cgroup (v1 memory and pids): a hard memory cap, a process cap and a sweep at the end."""
+
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
+from grader.sandbox.host import CGROUP_V1
+
+
+class SandboxCgroup:
+    def __init__(self, parent: str, name: str, memory_bytes: int, max_processes: int) -> None:
+        self.memory = CGROUP_V1 / "memory" / parent / name
+        self.pids = CGROUP_V1 / "pids" / parent / name
+        self.memory.mkdir()
+        self.pids.mkdir()
+        (self.memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
+        (self.pids / "pids.max").write_text(str(max_processes))
+
+    @property
+    def join_files(self) -> tuple[Path, Path]:
+        return self.memory / "cgroup.procs", self.pids / "cgroup.procs"
+
+    def apply_job_limits(self, memory_bytes: int, max_processes: int) -> None:
+        with contextlib.suppress(OSError):
+            (self.memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
+            (self.pids / "pids.max").write_text(str(max_processes))
+
+    def out_of_memory(self) -> bool:
+        try:
+            for line in (self.memory / "memory.oom_control").read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and int(value) > 0:
+                    return True
+            return False
+        except (OSError, ValueError):
+            return False
+
+    def peak_memory_bytes(self) -> int:
+        try:
+            return int((self.memory / "memory.max_usage_in_bytes").read_text())
+        except (OSError, ValueError):
+            return 0
+
+    def destroy(self) -> None:
+        """Kill whatever is left inside, then remove the cgroup folders."""
+        deadline = time.monotonic() + 10
+        for folder in (self.pids, self.memory):
+            while folder.exists() and time.monotonic() < deadline:
+                pids = _members(folder)
+                for pid in pids:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                try:
+                    folder.rmdir()
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _members(folder: Path) -> list[int]:
+    try:
+        return [int(pid) for pid in (folder / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return []

@@ -1,0 +1,81 @@
+"""What this host offers to confine a submission, detected once per process."""
+
+import os
+import pwd
+import shutil
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+SANDBOX_USER = "tfgrade-sandbox"
+CGROUP_V1 = Path("/sys/fs/cgroup")
+
+
+@dataclass(frozen=True)
+class Host:
+    bwrap: str | None
+    setpriv: str | None
+    sandbox_uid: int | None
+    sandbox_gid: int | None
+    cgroup_parent: str | None
+    python: str
+    prefixes: tuple[str, ...]
+
+    @property
+    def drops_privileges(self) -> bool:
+        return self.sandbox_uid is not None and self.setpriv is not None
+
+    def protections(self) -> dict[str, bool]:
+        isolated = self.bwrap is not None
+        return {
+            "separate_process": True,
+            "no_network": isolated,
+            "private_filesystem": isolated,
+            "private_process_tree": isolated,
+            "unprivileged_user": self.drops_privileges or os.getuid() != 0,
+            "memory_cgroup": self.cgroup_parent is not None,
+            "pids_cgroup": self.cgroup_parent is not None,
+            "resource_limits": True,
+            "wall_clock_limit": True,
+        }
+
+
+@cache
+def detect_host() -> Host:
+    uid = gid = None
+    if os.getuid() == 0:
+        try:
+            entry = pwd.getpwnam(SANDBOX_USER)
+            uid, gid = entry.pw_uid, entry.pw_gid
+        except KeyError:
+            pass
+    return Host(
+        bwrap=_working_bwrap(),
+        setpriv=shutil.which("setpriv"),
+        sandbox_uid=uid,
+        sandbox_gid=gid,
+        cgroup_parent=_cgroup_parent(),
+        python=sys.executable,
+        prefixes=tuple(sorted({sys.prefix, sys.base_prefix})),
+    )
+
+
+def _working_bwrap() -> str | None:
+    path = shutil.which("bwrap")
+    if path is None or os.environ.get("TFGRADE_SANDBOX_NO_BWRAP"):
+        return None
+    return path
+
+
+def _cgroup_parent() -> str | None:
+    """A tfgrade folder in the v1 memory and pids hierarchies, when this process may create one."""
+    if os.getuid() != 0 or os.environ.get("TFGRADE_SANDBOX_NO_CGROUP"):
+        return None
+    for controller in ("memory", "pids"):
+        folder = CGROUP_V1 / controller / "tfgrade"
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError:
+            return None
+    return "tfgrade"

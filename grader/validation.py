@@ -1,0 +1,68 @@
+"""Checking an assignment the way an instructor would: consistent, solution full marks, template none."""
+
+from dataclasses import dataclass, field
+
+from grader.assignment import Assignment
+from grader.judge import check_points
+from grader.matching import exercise_cells
+from grader.notebook import read_notebook
+from grader.report import GradeReport, Status
+
+
+@dataclass
+class Validation:
+    assignment: Assignment
+    problems: list[str] = field(default_factory=list)
+    solution: GradeReport | None = None
+    template: GradeReport | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        lines = [f"{self.assignment.slug}: {'valid' if self.valid else 'INVALID'}"]
+        for name, report in (("solution", self.solution), ("template", self.template)):
+            if report is not None:
+                lines.append(f"  {name}: {report.status.value}, {report.score:g} / {report.max_score:g} "
+                             f"in {report.timings.get('total', 0):.1f} s")
+        lines += [f"  problem: {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+def structure_problems(assignment: Assignment) -> list[str]:
+    problems = []
+    template = read_notebook(assignment.template_path.read_bytes(), max_bytes=50 * 1024**2)
+    in_template = [cell.name for cell in exercise_cells(template)]
+    declared = [exercise.name for exercise in assignment.exercises]
+    if in_template != declared:
+        problems.append(f"exercises in assignment.toml {declared} differ from the template's graded cells {in_template}")
+    if str(template.metadata.get("grader_version")) != assignment.grader_version:
+        problems.append(f"the template's grader_version is not {assignment.grader_version!r}")
+    registry = assignment.registry
+    for item in [*registry.checks, *registry.observations]:
+        if item.exercise not in declared:
+            problems.append(f"'{item.name}' belongs to an unknown exercise '{item.exercise}'")
+    for exercise in declared:
+        if not any(check.exercise == exercise for check in registry.checks):
+            problems.append(f"exercise '{exercise}' has no checks")
+    total = sum(check_points(assignment).values())
+    if abs(total - assignment.max_score) > 1e-9:
+        problems.append(f"the checks are worth {total:g} points, assignment.toml says {assignment.max_score:g}")
+    return problems
+
+
+def validate(assignment: Assignment) -> Validation:
+    from grader.pipeline import grade_notebook
+
+    result = Validation(assignment, structure_problems(assignment))
+    if result.problems:
+        return result
+    result.solution = grade_notebook(assignment.solution_path.read_bytes(), assignment)
+    result.template = grade_notebook(assignment.template_path.read_bytes(), assignment)
+    if result.solution.status is not Status.GRADED or result.solution.score != result.solution.max_score:
+        failed = [check.message for check in result.solution.checks if not check.passed]
+        result.problems.append(f"the solution does not earn full points: {result.solution.message} {failed}")
+    if result.template.score != 0:
+        result.problems.append(f"the untouched template earns {result.template.score:g} points instead of 0")
+    return result

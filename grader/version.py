@@ -1,0 +1,1 @@
+GRADER_VERSION = "0.1.0"
