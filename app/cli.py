@@ -1,0 +1,120 @@
+"""The `tfgrade` command. Imports stay inside the handlers so that `tfgrade grade` starts fast."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.cli import add_grading_commands
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.migrate()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.serve(host=args.host, port=args.port, concurrency=args.concurrency, demo=args.demo)
+
+
+def _api(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.api(host=args.host, port=args.port)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.worker(
+        queues=args.queues.split(","), concurrency=args.concurrency, hostname=args.hostname
+    )
+
+
+def _tokens_create(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.create_token(name=args.name)
+
+
+def _students_add(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.add_student(email=args.email, name=args.name)
+
+
+def _students_import(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.import_students(roster=args.roster)
+
+
+def _integrations_create(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.create_integration(name=args.name, callback_urls=args.callback_url)
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tfgrade", description="Autograding for TensorFlow notebooks.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_grading_commands(commands)
+
+    serve = commands.add_parser("serve", help="run the API and workers on this machine")
+    _add_server_options(serve)
+    serve.add_argument(
+        "--concurrency", type=int, default=None, help="grading slots (TFGRADE_WORKER_CONCURRENCY)"
+    )
+    serve.add_argument("--demo", action="store_true", help="also create and print a demo token and student")
+    serve.set_defaults(func=_serve)
+
+    api = commands.add_parser("api", help="run the web app and REST API")
+    _add_server_options(api)
+    api.set_defaults(func=_api)
+
+    worker = commands.add_parser("worker", help="run a Celery worker")
+    worker.add_argument("--queues", default="grading,deliveries")
+    worker.add_argument("--concurrency", type=int, default=None, help="threads and sandboxes")
+    worker.add_argument("--hostname", default=None)
+    worker.set_defaults(func=_worker)
+
+    commands.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
+
+    tokens = commands.add_parser("tokens", help="instructor API tokens").add_subparsers(required=True)
+    create_token = tokens.add_parser("create", help="print a new token (shown once)")
+    create_token.add_argument("--name", required=True)
+    create_token.set_defaults(func=_tokens_create)
+
+    students = commands.add_parser("students", help="student accounts").add_subparsers(required=True)
+    add = students.add_parser("add", help="add a student and print a one-time password")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.set_defaults(func=_students_add)
+    roster = students.add_parser("import", help="add every student of a CSV roster (email,name)")
+    roster.add_argument("roster", type=Path)
+    roster.set_defaults(func=_students_import)
+
+    integrations = commands.add_parser("integrations", help="LMS integrations").add_subparsers(required=True)
+    integration = integrations.add_parser("create", help="register an LMS and print its webhook secret")
+    integration.add_argument("--name", required=True)
+    integration.add_argument("--callback-url", action="append", default=[], help="repeatable")
+    integration.set_defaults(func=_integrations_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select, text
+
+from app.deps import SessionDep, SettingsDep
+from workers.models import WorkerHeartbeat, utcnow
+from workers.queueing import celery_for
+from workers.settings import Settings
+
+router = APIRouter(tags=["operations"])
+
+
+def database_ready(session: SessionDep) -> bool:
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True
+
+
+def broker_ready(settings: Settings) -> bool:
+    try:
+        with celery_for(settings).connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+    except Exception:
+        return False
+    return True
+
+
+def worker_seen(session: SessionDep, settings: Settings) -> bool:
+    try:
+        last_seen = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+    except Exception:
+        return False
+    return last_seen is not None and last_seen > utcnow() - timedelta(seconds=settings.worker_stale_seconds)
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "A dependency is not ready"}})
+def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    checks = {
+        "database": database_ready(session),
+        "broker": broker_ready(settings),
+        "worker": worker_seen(session, settings),
+    }
+    ready = all(checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+    )
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,88 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from app.csrf import require_csrf
+from app.deps import AssignmentDep, CatalogDep, CurrentStudent, SessionDep, SettingsDep
+from app.scores import counting_submission
+from app.submissions import cooldown_remaining, queue_grading, student_submissions
+from app.templating import templates
+from app.uploads import UploadRejected, check_upload
+from grader import Assignment
+from workers.models import Student, Submission
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def assignment_list(
+    request: Request, student: CurrentStudent, session: SessionDep, catalog: CatalogDep
+) -> Response:
+    mine = session.scalars(select(Submission).where(Submission.student_id == student.id)).all()
+    rows = []
+    for assignment in catalog.assignments.values():
+        attempts = [s for s in mine if s.assignment == assignment.slug]
+        rows.append(
+            {
+                "assignment": assignment,
+                "attempts": len(attempts),
+                "counting": counting_submission(attempts, assignment.score_policy),
+            }
+        )
+    return templates.TemplateResponse(request, "assignments.html", {"student": student, "rows": rows})
+
+
+def render_assignment(
+    request: Request, session: SessionDep, student: Student, assignment: Assignment, error: str | None = None
+) -> Response:
+    context = {
+        "student": student,
+        "assignment": assignment,
+        "submissions": student_submissions(session, student, assignment.slug),
+        "cooldown": cooldown_remaining(session, student, assignment.slug, assignment.cooldown_seconds),
+        "error": error,
+    }
+    return templates.TemplateResponse(request, "assignment.html", context, status_code=422 if error else 200)
+
+
+@router.get("/assignments/{slug}", response_class=HTMLResponse)
+def assignment_page(
+    request: Request, student: CurrentStudent, session: SessionDep, assignment: AssignmentDep
+) -> Response:
+    return render_assignment(request, session, student, assignment)
+
+
+@router.get("/assignments/{slug}/template.ipynb")
+def template_download(_: CurrentStudent, assignment: AssignmentDep) -> FileResponse:
+    return FileResponse(
+        assignment.template_path, media_type="application/x-ipynb+json", filename=f"{assignment.slug}.ipynb"
+    )
+
+
+@router.post("/assignments/{slug}/submissions", dependencies=[Depends(require_csrf)])
+def upload(
+    request: Request,
+    student: CurrentStudent,
+    session: SessionDep,
+    settings: SettingsDep,
+    assignment: AssignmentDep,
+    notebook: Annotated[UploadFile, File()],
+) -> Response:
+    data = notebook.file.read(settings.max_upload_bytes + 1)
+    wait = cooldown_remaining(session, student, assignment.slug, assignment.cooldown_seconds)
+    try:
+        if wait:
+            raise UploadRejected(f"You can submit this assignment again in {wait} seconds.")
+        check_upload(data, assignment, settings.max_upload_bytes)
+    except UploadRejected as rejection:
+        return render_assignment(request, session, student, assignment, rejection.message)
+    submission = Submission(
+        assignment=assignment.slug,
+        student_id=student.id,
+        filename=notebook.filename or "notebook.ipynb",
+        notebook=data,
+    )
+    queue_grading(session, settings, submission, reason="upload")
+    return RedirectResponse(f"/submissions/{submission.id}", status_code=303)

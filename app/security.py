@@ -1,0 +1,27 @@
+import hashlib
+import secrets
+
+from pwdlib import PasswordHash
+
+_passwords = PasswordHash.recommended()
+
+
+def hash_password(password: str) -> str:
+    return _passwords.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return _passwords.verify(password, password_hash)
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def new_api_token() -> str:
+    return "tfg_" + secrets.token_urlsafe(32)
+
+
+def hash_api_token(token: str) -> str:
+    """Tokens carry 256 random bits, so a fast digest is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()

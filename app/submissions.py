@@ -1,0 +1,58 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workers.models import Grading, GradingState, Student, Submission, utcnow
+from workers.queueing import enqueue_grading
+from workers.settings import Settings
+
+
+def queue_grading(session: Session, settings: Settings, submission: Submission, *, reason: str) -> Grading:
+    """Commits the submission and its grading, and only then puts the grading's id on the queue."""
+    grading = Grading(submission=submission, reason=reason)
+    session.add_all([submission, grading])
+    session.commit()
+    enqueue_grading(settings, grading.id)
+    return grading
+
+
+def pending_grading(submission: Submission) -> Grading | None:
+    pending = [g for g in submission.gradings if g.state != GradingState.DONE]
+    return pending[-1] if pending else None
+
+
+def progress_state(submission: Submission) -> str:
+    pending = pending_grading(submission)
+    return pending.state if pending else GradingState.DONE
+
+
+def queue_position(session: Session, grading: Grading) -> int:
+    ahead = select(func.count(Grading.id)).where(
+        Grading.state == GradingState.QUEUED, Grading.id < grading.id
+    )
+    return (session.scalar(ahead) or 0) + 1
+
+
+def cooldown_remaining(session: Session, student: Student, assignment: str, cooldown_seconds: int) -> int:
+    if cooldown_seconds <= 0:
+        return 0
+    last = session.scalar(
+        select(func.max(Submission.created_at)).where(
+            Submission.student_id == student.id, Submission.assignment == assignment
+        )
+    )
+    if last is None:
+        return 0
+    remaining = last + timedelta(seconds=cooldown_seconds) - utcnow()
+    return max(0, int(remaining.total_seconds() + 0.999))
+
+
+def student_submissions(session: Session, student: Student, assignment: str) -> list[Submission]:
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.student_id == student.id, Submission.assignment == assignment)
+            .order_by(Submission.created_at.desc())
+        )
+    )

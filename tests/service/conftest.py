@@ -1,0 +1,229 @@
+import itertools
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from queue import Queue
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from service_processes import create_database, free_port, postgres, ready, redis, running, tfgrade, wait_until
+
+from app.accounts import add_student, create_api_token
+from app.main import create_app
+from workers.database import session_scope
+from workers.settings import Settings
+
+BACKENDS = os.environ.get("TFGRADE_TEST_BACKENDS", "sqlite,postgres").split(",")
+WEEK1 = "c1w1-housing-prices"
+PROJECT = Path(__file__).resolve().parents[2]
+WEEK1_DIR = PROJECT / "assignments" / WEEK1
+FIXTURES = Path(__file__).parent / "fixtures"
+COMMON_ENV = {
+    "TFGRADE_SECRET_KEY": "test-secret",
+    "TFGRADE_WORKER_HEARTBEAT_SECONDS": "1",
+    "TFGRADE_DELIVERY_BACKOFF_SECONDS": "0.2",
+    "TFGRADE_DELIVERY_MAX_RETRIES": "3",
+}
+_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    make_env: Callable[[str], dict[str, str]]
+
+
+def settings_from(env: dict[str, str]) -> Settings:
+    return Settings.model_validate(
+        {key.removeprefix("TFGRADE_").lower(): value for key, value in env.items()}
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    with postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    with redis() as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    root = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        return Backend("sqlite", lambda name: {**COMMON_ENV, "TFGRADE_DATA_DIR": str(root / name)})
+    server = request.getfixturevalue("postgres_server")
+    broker = request.getfixturevalue("redis_server")
+    databases = itertools.count(1)
+
+    def make_env(name: str) -> dict[str, str]:
+        return {
+            **COMMON_ENV,
+            "TFGRADE_DATA_DIR": str(root / name),
+            "TFGRADE_DATABASE_URL": create_database(server, f"tfgrade_{name}"),
+            "TFGRADE_BROKER_URL": f"{broker}/{next(databases)}",
+        }
+
+    return Backend("postgres", make_env)
+
+
+@pytest.fixture(scope="session")
+def unit_env(backend: Backend) -> dict[str, str]:
+    """A migrated database and a broker that no worker consumes: tasks stay queued."""
+    env = backend.make_env("unit")
+    tfgrade(env, "migrate")
+    return env
+
+
+@pytest.fixture(scope="session")
+def settings(unit_env: dict[str, str]) -> Settings:
+    return settings_from(unit_env)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def token(settings: Settings) -> str:
+    with session_scope(settings.database_url) as session:
+        return create_api_token(session, name="tests")
+
+
+@pytest.fixture
+def instructor(client: TestClient, token: str) -> TestClient:
+    client.headers["authorization"] = f"Bearer {token}"
+    return client
+
+
+@dataclass(frozen=True)
+class Login:
+    email: str
+    password: str
+
+
+def new_student(settings: Settings) -> Login:
+    email = f"student{next(_names)}-{os.getpid()}@example.com"
+    with session_scope(settings.database_url) as session:
+        created = add_student(session, email=email, name=f"Student {email}")
+    return Login(created.email, created.password)
+
+
+@pytest.fixture
+def student(settings: Settings) -> Login:
+    return new_student(settings)
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def log_in(client: TestClient, login: Login) -> None:
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": login.email, "password": login.password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+
+
+@pytest.fixture
+def logged_in(client: TestClient, student: Login) -> TestClient:
+    log_in(client, student)
+    return client
+
+
+def upload(client: TestClient, notebook: bytes, slug: str = WEEK1) -> Any:
+    token = csrf_from(client.get(f"/assignments/{slug}").text)
+    return client.post(
+        f"/assignments/{slug}/submissions",
+        data={"csrf_token": token},
+        files={"notebook": ("mine.ipynb", notebook, "application/octet-stream")},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def solution() -> bytes:
+    return (WEEK1_DIR / "solution.ipynb").read_bytes()
+
+
+@pytest.fixture(scope="session")
+def template() -> bytes:
+    return (WEEK1_DIR / "template.ipynb").read_bytes()
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """An LMS on loopback: records every callback and answers with the next planned status."""
+
+    url: str
+    received: "Queue[Received]" = field(default_factory=Queue)
+    statuses: list[int] = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    port = free_port()
+    lms = Receiver(url=f"http://127.0.0.1:{port}/callback")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            lms.received.put(Received({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(lms.statuses.pop(0) if lms.statuses else 204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield lms
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass(frozen=True)
+class LiveService:
+    url: str
+    env: dict[str, str]
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def live(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    """The API under uvicorn and one worker process, as `tfgrade api` and `tfgrade worker` run them."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**backend.make_env("live"), "TFGRADE_PUBLIC_URL": url}
+    tfgrade(env, "migrate")
+    logs = tmp_path_factory.mktemp(f"logs-{backend.name}")
+    with (
+        running(env, logs / "api.log", "api", "--port", str(port)),
+        running(env, logs / "worker.log", "worker", "--concurrency", "1"),
+    ):
+        wait_until(lambda: ready(url), 180, f"tfgrade at {url} (logs in {logs})")
+        yield LiveService(url, env, settings_from(env))

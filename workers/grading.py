@@ -1,0 +1,149 @@
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from grader import Assignment, AssignmentError, Catalog, GradeReport, Status
+from workers.database import session_scope
+from workers.models import Delivery, Grading, GradingState, Submission, WorkerHeartbeat, utcnow
+from workers.settings import Settings
+
+Grade = Callable[[bytes, Assignment], GradeReport]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    grading_id: int
+    attempt: int
+    submission_id: str
+    assignment: str
+    notebook: bytes
+
+
+def worker_alive(session: Session, hostname: str | None, stale_seconds: float) -> bool:
+    if hostname is None:
+        return False
+    seen_at = session.scalar(select(WorkerHeartbeat.seen_at).where(WorkerHeartbeat.hostname == hostname))
+    return seen_at is not None and seen_at > utcnow() - timedelta(seconds=stale_seconds)
+
+
+def claim_grading(session: Session, grading_id: int, *, worker: str, stale_seconds: float) -> Claim | None:
+    """Starts an attempt, unless the grading is final or another live worker is on it."""
+    grading = session.get(Grading, grading_id, with_for_update=True)
+    if grading is None or grading.state == GradingState.DONE:
+        return None
+    if (
+        grading.state == GradingState.RUNNING
+        and grading.worker != worker
+        and worker_alive(session, grading.worker, stale_seconds)
+    ):
+        return None
+    grading.attempts += 1
+    grading.state = GradingState.RUNNING
+    grading.worker = worker
+    grading.started_at = utcnow()
+    submission = grading.submission
+    return Claim(grading.id, grading.attempts, submission.id, submission.assignment, submission.notebook)
+
+
+def failure_report(claim: Claim, assignment: Assignment | None, message: str) -> GradeReport:
+    return GradeReport(
+        submission_id=claim.submission_id,
+        assignment=claim.assignment,
+        assignment_version=assignment.version if assignment else "unknown",
+        status=Status.ERROR,
+        message=message,
+        grader_version=assignment.grader_version if assignment else "unknown",
+    )
+
+
+def produce_report(claim: Claim, *, catalog: Catalog, grade: Grade, max_attempts: int) -> GradeReport:
+    try:
+        assignment = catalog.get(claim.assignment)
+    except AssignmentError as error:
+        return failure_report(claim, None, f"This assignment is not available for grading: {error}")
+    if claim.attempt > max_attempts:
+        return failure_report(
+            claim,
+            assignment,
+            f"Grading stopped the grader {max_attempts} times, so this notebook was not graded. "
+            "Look for code that uses a lot of memory or never ends.",
+        )
+    try:
+        return grade(claim.notebook, assignment).with_submission_id(claim.submission_id)
+    except Exception:
+        log.exception("grading %s failed inside the grader", claim.submission_id)
+        return failure_report(claim, assignment, "The grader failed on this notebook; staff have been told.")
+
+
+def record_result(session: Session, claim: Claim, report: GradeReport, duration: float) -> list[int]:
+    """Writes the attempt's result once; returns the callback deliveries it created."""
+    written = session.execute(
+        update(Grading)
+        .where(
+            Grading.id == claim.grading_id,
+            Grading.state == GradingState.RUNNING,
+            Grading.attempts == claim.attempt,
+        )
+        .values(
+            state=GradingState.DONE,
+            finished_at=utcnow(),
+            duration_seconds=duration,
+            status=report.status.value,
+            report=report.model_dump(mode="json"),
+        )
+    )
+    if written.rowcount != 1:  # type: ignore[attr-defined]
+        return []
+    submission = session.get_one(Submission, claim.submission_id)
+    if submission.result_grading_id is not None and submission.result_grading_id > claim.grading_id:
+        return []
+    submission.result_grading_id = claim.grading_id
+    submission.status = report.status.value
+    submission.score = report.score
+    submission.max_score = report.max_score
+    submission.graded_at = utcnow()
+    if submission.integration_id is None or submission.callback_url is None:
+        return []
+    delivery = Delivery(
+        submission_id=submission.id,
+        integration_id=submission.integration_id,
+        webhook_id=f"msg_{uuid.uuid4().hex}",
+        url=submission.callback_url,
+        payload={
+            **report.model_dump(mode="json"),
+            "user_id": submission.external_user_id,
+            "external_submission_id": submission.external_submission_id,
+        },
+    )
+    session.add(delivery)
+    session.flush()
+    return [delivery.id]
+
+
+def grade_submission(
+    grading_id: int, *, settings: Settings, catalog: Catalog, grade: Grade, worker: str
+) -> list[int]:
+    with session_scope(settings.database_url) as session:
+        claim = claim_grading(session, grading_id, worker=worker, stale_seconds=settings.worker_stale_seconds)
+    if claim is None:
+        return []
+    started = time.monotonic()
+    report = produce_report(claim, catalog=catalog, grade=grade, max_attempts=settings.max_grading_attempts)
+    with session_scope(settings.database_url) as session:
+        return record_result(session, claim, report, time.monotonic() - started)
+
+
+def abandoned_gradings(session: Session, *, stale_seconds: float) -> list[int]:
+    """Gradings left running by workers that stopped sending heartbeats: back to the queue."""
+    running = session.scalars(select(Grading).where(Grading.state == GradingState.RUNNING)).all()
+    abandoned = [g for g in running if not worker_alive(session, g.worker, stale_seconds)]
+    for grading in abandoned:
+        grading.state = GradingState.QUEUED
+    return [grading.id for grading in abandoned]

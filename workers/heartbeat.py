@@ -1,0 +1,53 @@
+import logging
+import threading
+
+from sqlalchemy.orm import Session
+
+from workers.database import session_scope
+from workers.grading import abandoned_gradings
+from workers.models import WorkerHeartbeat, utcnow
+from workers.queueing import enqueue_grading
+from workers.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def beat(session: Session, hostname: str) -> None:
+    heartbeat = session.get(WorkerHeartbeat, hostname)
+    if heartbeat is None:
+        session.add(WorkerHeartbeat(hostname=hostname, seen_at=utcnow()))
+    else:
+        heartbeat.seen_at = utcnow()
+
+
+class Heartbeat(threading.Thread):
+    """Tells /readyz this worker lives, and requeues gradings whose worker stopped beating."""
+
+    def __init__(self, settings: Settings, hostname: str, *, recovers_gradings: bool) -> None:
+        super().__init__(name="tfgrade-heartbeat", daemon=True)
+        self.settings = settings
+        self.hostname = hostname
+        self.recovers_gradings = recovers_gradings
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("heartbeat failed; retrying")
+            self.stopped.wait(self.settings.worker_heartbeat_seconds)
+
+    def tick(self) -> None:
+        with session_scope(self.settings.database_url) as session:
+            beat(session, self.hostname)
+        if not self.recovers_gradings:
+            return
+        with session_scope(self.settings.database_url) as session:
+            recovered = abandoned_gradings(session, stale_seconds=self.settings.worker_stale_seconds)
+        for grading_id in recovered:
+            log.warning("requeueing grading %s abandoned by a dead worker", grading_id)
+            enqueue_grading(self.settings, grading_id)
+
+    def stop(self) -> None:
+        self.stopped.set()

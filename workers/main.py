@@ -1,0 +1,42 @@
+import os
+import socket
+
+from grader import Catalog, SandboxPool
+from workers.celery_app import GRADING_QUEUE
+from workers.heartbeat import Heartbeat
+from workers.queueing import celery_for
+from workers.runtime import WorkerRuntime, install_runtime
+from workers.settings import Settings
+
+
+def default_hostname() -> str:
+    return f"tfgrade-{os.getpid()}@{socket.gethostname()}"
+
+
+def run_worker(settings: Settings, *, queues: list[str], concurrency: int, hostname: str) -> None:
+    """Runs a Celery worker in threads; a grading worker owns one warm sandbox pool for its lifetime."""
+    catalog = Catalog()
+    grades = GRADING_QUEUE in queues
+    pool = SandboxPool(catalog, size=concurrency) if grades else None
+    install_runtime(WorkerRuntime(settings=settings, hostname=hostname, catalog=catalog, pool=pool))
+    celery = celery_for(settings)
+    celery.loader.import_default_modules()
+    heartbeat = Heartbeat(settings, hostname, recovers_gradings=grades)
+    heartbeat.start()
+    try:
+        celery.worker_main(
+            [
+                "worker",
+                "--pool=threads",
+                f"--concurrency={concurrency}",
+                f"--queues={','.join(queues)}",
+                f"--hostname={hostname}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )
+    finally:
+        heartbeat.stop()
+        if pool is not None:
+            pool.close()
