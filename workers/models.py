@@ -120,6 +120,8 @@ class WebhookMessage(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    submission: Mapped[Submission] = relationship()
+
 
 class Delivery(Base):
     __tablename__ = "deliveries"

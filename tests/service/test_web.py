@@ -74,7 +74,7 @@ def test_bad_uploads_are_refused_at_once_and_nothing_is_queued(
     logged_in: TestClient, settings: Settings, student: Login
 ) -> None:
     cases = {
-        (FIXTURES / "not-a-notebook.py").read_bytes(): "not a Jupyter notebook",
+        (FIXTURES / "not-a-notebook.txt").read_bytes(): "not a Jupyter notebook",
         (FIXTURES / "another-courses-notebook.ipynb").read_bytes(): "is not the one for",
         b"": "The file is empty",
         b"{" + b" " * settings.max_upload_bytes + b"}": "larger than",
