@@ -61,7 +61,7 @@ def reindent(lines: list[str], from_indent: str, to_indent: str) -> list[str]:
 
 
 def outside_regions(lines: list[str], regions: tuple[Region, ...]) -> list[str]:
-    """The cell's instructor code: everything but the regions, whitespace-normalised for comparison."""
-    inside = {number for region in regions for number in range(region.start, region.end)}
+    """The cell's instructor code, for comparison: no regions, markers, blank lines or trailing spaces."""
+    inside = {number for region in regions for number in range(region.start - 1, region.end + 1)}
     kept = (line.rstrip() for number, line in enumerate(lines) if number not in inside)
-    return [line for line in kept if line]
+    return [line for line in kept if line and not _GRADE_UP_TO_HERE.match(line)]

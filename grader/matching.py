@@ -12,6 +12,7 @@ class ExerciseCell:
     cell: Cell
     lines: list[str]
     regions: tuple[Region, ...]
+    has_header: bool
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def exercise_cells(notebook: Notebook) -> list[ExerciseCell]:
         header = graded_header(cell.source)
         if regions or (header and regions is None):
             name = header or f"exercise_{len(found) + 1}"
-            found.append(ExerciseCell(name, cell, lines, regions or ()))
+            found.append(ExerciseCell(name, cell, lines, regions or (), header is not None))
     return found
 
 
@@ -40,7 +41,7 @@ def match_exercises(template: Notebook, student: Notebook) -> list[Match]:
     taken: set[int] = set()
     matches = []
     for position, wanted in enumerate(expected):
-        candidate, problem = _find(wanted, position, offered, taken, {cell.name for cell in expected})
+        candidate, problem = _find(wanted, position, offered, taken)
         if candidate is not None:
             taken.add(candidate.cell.index)
             if len(candidate.regions) != len(wanted.regions):
@@ -58,7 +59,7 @@ def match_exercises(template: Notebook, student: Notebook) -> list[Match]:
 
 
 def _find(
-    wanted: ExerciseCell, position: int, offered: list[ExerciseCell], taken: set[int], known_names: set[str]
+    wanted: ExerciseCell, position: int, offered: list[ExerciseCell], taken: set[int]
 ) -> tuple[ExerciseCell | None, str | None]:
     free = [cell for cell in offered if cell.cell.index not in taken]
     by_name = [cell for cell in free if cell.name == wanted.name]
@@ -75,7 +76,8 @@ def _find(
         if by_id:
             return by_id[0], None
     if position < len(offered):
+        # A cell that lost its header is taken by position; one with another exercise's header never is.
         by_position = offered[position]
-        if by_position.cell.index not in taken and by_position.name not in known_names:
+        if by_position.cell.index not in taken and not by_position.has_header:
             return by_position, None
     return None, None

@@ -19,7 +19,13 @@ class Interpretation:
     observation_errors: dict[str, str] = field(default_factory=dict)
 
 
-def interpret(program: Program, outcome: RunOutcome, memory_mb: int, wall_seconds: float) -> Interpretation:
+def interpret(
+    program: Program,
+    outcome: RunOutcome,
+    observation_exercises: dict[str, str],
+    memory_mb: int,
+    wall_seconds: float,
+) -> Interpretation:
     failures: dict[str, tuple[ExerciseStatus, str]] = {}
     setup_failure: str | None = None
     running: int | None = None
@@ -48,7 +54,11 @@ def interpret(program: Program, outcome: RunOutcome, memory_mb: int, wall_second
             observations[event["name"]] = event.get("value")
         elif kind == "observation_failed" and isinstance(event.get("name"), str):
             ran_out_of_memory |= event.get("kind") == "memory"
-            observation_errors[event["name"]] = str(event.get("message", ""))
+            message = str(event.get("message", ""))
+            observation_errors[event["name"]] = message
+            exercise = observation_exercises.get(event["name"])
+            if exercise is not None and exercise not in failures:
+                failures[exercise] = (ExerciseStatus.EXCEPTION, f"when called by the grader, {message}")
 
     interrupted_exercise = program.cells[running].exercise if running is not None else None
     status, message = _overall(outcome, ran_out_of_memory, setup_failure, memory_mb, wall_seconds)

@@ -91,7 +91,8 @@ def _run_and_judge(
             pool.replenish()
     with timings.phase("judge"):
         limits = assignment.limits
-        result = interpret(program, outcome, limits.memory_mb, limits.wall_seconds)
+        observed = {observation.name: observation.exercise for observation in assignment.registry.observations}
+        result = interpret(program, outcome, observed, limits.memory_mb, limits.wall_seconds)
         checks = (
             judge(assignment, result.exercises, result.observations, result.observation_errors)
             if result.status is Status.GRADED

@@ -2,6 +2,7 @@
 
 import json
 import os
+import secrets
 import selectors
 import subprocess
 import tempfile
@@ -78,6 +79,7 @@ class SandboxProcess:
         self._output = CappedOutput(self._process.stdout, output_limit_bytes)
         self._buffer = b""
         self._received = 0
+        self._token = secrets.token_hex(16)
         self.started_at = time.monotonic()
 
     def _command(self, event_fd: int) -> list[str]:
@@ -120,14 +122,13 @@ class SandboxProcess:
             "HOME": "/tmp" if self.host.bwrap else str(self._host_scratch),
             "LANG": "C.UTF-8",
             "TF_CPP_MIN_LOG_LEVEL": "2",
-            "TF_ENABLE_ONEDNN_OPTS": "0",
             "KERAS_BACKEND": "tensorflow",
             "MPLBACKEND": "Agg",
             "PYTHONUNBUFFERED": "1",
         }
 
     def wait_ready(self, timeout: float) -> bool:
-        event = self._next_event(time.monotonic() + timeout)
+        event = self._next_event(time.monotonic() + timeout, token=None)
         return event is not None and event.get("event") == "ready"
 
     def run(self, job: Job) -> RunOutcome:
@@ -138,7 +139,7 @@ class SandboxProcess:
         try:
             self._send(job)
             deadline = started + job.wall_seconds
-            while (event := self._next_event(deadline)) is not None:
+            while (event := self._next_event(deadline, token=self._token)) is not None:
                 outcome.events.append(event)
                 if event.get("event") == "done":
                     outcome.finished = True
@@ -158,6 +159,7 @@ class SandboxProcess:
     def _send(self, job: Job) -> None:
         in_sandbox = self.host.bwrap is not None
         header = {
+            "token": self._token,
             "cells": job.cells,
             "observations": job.observations,
             "skipped_exercises": job.skipped_exercises,
@@ -182,7 +184,7 @@ class SandboxProcess:
             return None
         return f"{SANDBOX_ROOT}/data/{slug}" if in_sandbox else str(self.data_dirs[slug])
 
-    def _next_event(self, deadline: float) -> dict[str, Any] | None:
+    def _next_event(self, deadline: float, token: str | None) -> dict[str, Any] | None:
         with selectors.DefaultSelector() as selector:
             selector.register(self._events, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
@@ -197,6 +199,10 @@ class SandboxProcess:
                     return None
                 self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
+        if token is not None:
+            signed, _, line = line.partition(b" ")
+            if signed != token.encode():
+                return {"event": "forged"}
         try:
             event = json.loads(line)
         except ValueError:

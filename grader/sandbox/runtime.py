@@ -22,8 +22,20 @@ _monotonic = time.monotonic
 _PLAIN_SCALARS = (str, int, float, bool, _type(None))
 
 
-def emit(event: dict) -> None:
-    _write(EVENT_FD, (_dumps(event, default=str) + "\n").encode())
+def make_emitter(token: str):
+    """Events carry the job's token, so a student's stray writes to the descriptor are not taken as ours.
+
+    Forked children of the student's code inherit the descriptor; only this process may speak.
+    """
+    prefix = (token + " ").encode() if token else b""
+    owner = os.getpid()
+    getpid = os.getpid
+
+    def emit(event: dict) -> None:
+        if getpid() == owner:
+            _write(EVENT_FD, prefix + (_dumps(event, default=str) + "\n").encode())
+
+    return emit
 
 
 def plain(value: object, depth: int = 0) -> object:
@@ -40,11 +52,66 @@ def plain(value: object, depth: int = 0) -> object:
     raise TypeError(f"observation returned a {kind.__name__}, not plain data")
 
 
-def warm_up() -> None:
+PROTECTED_PACKAGES = ("builtins", "numpy", "tensorflow", "keras", "json", "math")
+
+
+def snapshot_libraries() -> list:
+    """What the libraries the observations rely on look like before any student code runs."""
+    saved = []
+    for name, module in list(sys.modules.items()):
+        if module is None or name.partition(".")[0] not in PROTECTED_PACKAGES:
+            continue
+        namespace = getattr(module, "__dict__", None)
+        if _type(namespace) is not dict:
+            continue
+        saved.append((namespace, dict(namespace)))
+        for value in list(namespace.values()):
+            if _type(value) is type and getattr(value, "__module__", "") == name:
+                saved.append((value, dict(value.__dict__)))
+    return saved
+
+
+def restore_libraries(saved: list) -> None:
+    """Undo the student's monkey-patching (np.allclose = ..., builtins.isinstance = ...) before observing."""
+    for owner, original in saved:
+        if _type(owner) is dict:
+            for key, value in original.items():
+                if owner.get(key) is not value:
+                    owner[key] = value
+            continue
+        for key, value in original.items():
+            if owner.__dict__.get(key) is not value:
+                try:
+                    type.__setattr__(owner, key, value)
+                except (AttributeError, TypeError):
+                    pass
+
+
+def guard_student_functions(namespace: dict, saved: list) -> None:
+    """A student's function that patches a library while an observation calls it is undone on return."""
+    function_type = _type(guard_student_functions)
+    for name, value in list(namespace.items()):
+        if _type(value) is function_type and getattr(value, "__module__", None) == "__main__":
+            namespace[name] = _restoring(value, saved)
+
+
+def _restoring(function, saved: list):
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            restore_libraries(saved)
+
+    return call
+
+
+def warm_up() -> list:
     import numpy  # noqa: F401
     import tensorflow  # noqa: F401
 
-    emit({"event": "ready", "pid": os.getpid()})
+    saved = snapshot_libraries()
+    make_emitter("")({"event": "ready", "pid": os.getpid()})
+    return saved
 
 
 def read_job() -> tuple[dict, dict]:
@@ -83,12 +150,13 @@ def configure(header: dict) -> None:
 
 
 def describe_error(error: BaseException, filename: str) -> str:
+    """The error as a student reads it, located in their cell (the last line of it in the traceback)."""
     line = None
     if isinstance(error, SyntaxError) and error.filename == filename:
         line = error.lineno
     else:
         for frame in traceback.extract_tb(error.__traceback__):
-            if frame.filename == filename:
+            if frame.filename.startswith(filename):
                 line = frame.lineno
     where = f"line {line}: " if line else ""
     detail = str(error) if not isinstance(error, SyntaxError) else (error.msg or "invalid syntax")
@@ -97,7 +165,7 @@ def describe_error(error: BaseException, filename: str) -> str:
     return f"{where}{_type(error).__name__}: {detail}"[:2000]
 
 
-def run_cells(cells: list[dict], namespace: dict, failed: set) -> None:
+def run_cells(cells: list[dict], namespace: dict, failed: set, emit) -> None:
     for number, cell in enumerate(cells):
         filename = f"<cell {number + 1}>"
         emit({"event": "cell_started", "cell": number})
@@ -122,7 +190,7 @@ def run_cells(cells: list[dict], namespace: dict, failed: set) -> None:
             emit({"event": "cell_finished", "cell": number, "seconds": _monotonic() - started})
 
 
-def run_observations(observations: list[dict], namespace: dict, inputs: dict, failed: set) -> None:
+def run_observations(observations: list[dict], namespace: dict, inputs: dict, failed: set, emit) -> None:
     for observation in observations:
         if observation["exercise"] in failed:
             continue
@@ -136,19 +204,22 @@ def run_observations(observations: list[dict], namespace: dict, inputs: dict, fa
                   "message": "MemoryError"})
         except BaseException as error:  # noqa: BLE001
             emit({"event": "observation_failed", "name": observation["name"], "kind": "exception",
-                  "message": f"{_type(error).__name__}: {error}"[:2000]})
+                  "message": describe_error(error, "<cell ")})
         else:
             emit({"event": "observation", "name": observation["name"], "value": value})
 
 
 def main() -> None:
-    warm_up()
+    libraries = warm_up()
     header, inputs = read_job()
+    emit = make_emitter(header.pop("token"))
     configure(header)
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
     failed = set(header["skipped_exercises"])
-    run_cells(header["cells"], namespace, failed)
-    run_observations(header["observations"], namespace, inputs, failed)
+    run_cells(header["cells"], namespace, failed, emit)
+    restore_libraries(libraries)
+    guard_student_functions(namespace, libraries)
+    run_observations(header["observations"], namespace, inputs, failed, emit)
     emit({"event": "done"})
     sys.stdout.flush()
     sys.stderr.flush()

@@ -1,0 +1,120 @@
+"""Student code is hostile: it must not escape, linger, or raise its own score."""
+
+import http.server
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from report_views import exercise_statuses, points_by_check
+
+from grader import GradeReport, Status
+
+GradeFixture = Callable[[str], GradeReport]
+LOOPBACK_PORT = 47811  # the port network-attempt.ipynb tries
+
+
+def test_an_infinite_loop_times_out_and_names_the_exercise(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("infinite-loop")
+    assert (report.status, report.score) == (Status.TIMEOUT, 0.0)
+    assert "longer than the 12 seconds allowed" in report.message
+    assert exercise_statuses(report)["train_classifier"] == "timeout"
+    assert report.timings["run"] < 20
+
+
+def test_a_memory_bomb_ends_as_memory_exceeded(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("memory-bomb")
+    assert (report.status, report.score) == (Status.MEMORY_EXCEEDED, 0.0)
+    assert "more than the 1024 MB of memory allowed" in report.message
+
+
+def test_a_fork_bomb_is_contained_and_leaves_nothing(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("fork-bomb")
+    assert report.status is Status.TIMEOUT
+    assert report.score == 0.0
+    assert _sandbox_processes_except_warm() == []
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[list[str]]:
+    requests: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the handler API's name
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", LOOPBACK_PORT), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield requests
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_network_is_unreachable_even_on_loopback(grade_fixture: GradeFixture, loopback_server: list[str]) -> None:
+    report = grade_fixture("network-attempt")
+    assert loopback_server == []
+    # The fixture returns the right vector only if some address answered.
+    assert points_by_check(report)["the vector holds 1, 2, 3"] == 0.0
+    assert report.score == 4.0
+
+
+def test_patching_numpy_tensorflow_and_builtins_earns_nothing(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("patches-numpy-tensorflow-and-builtins")
+    assert report.status is Status.GRADED
+    assert report.score == 4.0
+    vector = next(check for check in report.checks if check.name == "the vector holds 1, 2, 3")
+    assert vector.message == (
+        "Failed test case: values of the vector. Expected: [1.0, 2.0, 3.0], but got: [0.0, 0.0, 0.0]."
+    )
+
+
+def test_an_object_equal_to_everything_earns_nothing(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("always-equal-object")
+    assert report.score == 4.0
+    assert points_by_check(report)["the vector holds 1, 2, 3"] == 0.0
+
+
+def test_a_fake_report_and_an_early_exit_earn_nothing(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("prints-fake-report-and-exits")
+    assert (report.status, report.score) == (Status.GRADED, 0.0)
+    assert "ended the grading process early" in report.message
+    assert '"score": 5.0' in report.metadata["output"]
+
+
+def test_files_written_for_the_judge_are_never_read(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("writes-result-files")
+    assert report.score == 4.0
+    assert not Path("/tfgrade-planted.json").exists()
+    assert not Path("/sandbox").exists()
+
+
+def test_the_checks_expected_values_and_solution_are_out_of_reach(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("reads-checks-and-solution")
+    # The fixture answers correctly only if it found probes.json, checks.py, solution.ipynb or /etc/shadow.
+    assert report.score == 4.0
+    assert exercise_statuses(report)["make_vector"] == "ok"
+
+
+def test_no_process_survives_grading(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("leaves-process-running")
+    assert report.score == 5.0
+    survivors = subprocess.run(["pgrep", "-f", "sleep 3133"], capture_output=True, text=True).stdout
+    assert survivors == ""
+
+
+def test_a_forged_training_history_does_not_pass_for_accuracy(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("forges-training-history")
+    assert report.score == 3.0
+    classify = next(check for check in report.checks if check.name == "classifies the probe points")
+    assert classify.message == (
+        "Failed test case: accuracy on the probe points. Expected: at least 0.8, but got: 0.0."
+    )
+
+
+def _sandbox_processes_except_warm() -> list[str]:
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+    return [line for line in listing if "os.fork" in line or line.startswith("sleep 3133")]
