@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from grader.markers import asks_to_stop_grading, outside_regions, region_text, reindent
-from grader.matching import ExerciseCell, Match, match_exercises
-from grader.notebook import NotGradable, Notebook
+from grader.matching import ExerciseCell, match_exercises
+from grader.notebook import Notebook, NotGradable
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,9 @@ def assemble(template: Notebook, student: Notebook) -> Program:
             "the notebook of this assignment (and not another one), downloaded from its page."
         )
     by_template_cell = {match.template.cell.index: match for match in matches}
-    problems = {match.template.name: match.problem for match in matches if match.problem and not match.student}
+    problems = {
+        match.template.name: match.problem for match in matches if match.problem and not match.student
+    }
     notices = [match.problem for match in matches if match.problem and match.student]
     edited_outside = []
     cells: list[ProgramCell] = []
@@ -60,20 +62,28 @@ def assemble(template: Notebook, student: Notebook) -> Program:
                 "between ### START CODE HERE and ### END CODE HERE."
             )
         else:
-            cells.append(ProgramCell(_without_magics(_splice(match.template, match.student)), current_exercise, True))
+            cells.append(
+                ProgramCell(_without_magics(_splice(match.template, match.student)), current_exercise, True)
+            )
         if asks_to_stop_grading(match.student.cell.source):
             stopped_after = current_exercise
     if edited_outside:
         notices.append(
-            "Edits outside the START/END CODE HERE markers were ignored in: " + ", ".join(edited_outside) + "."
+            "Edits outside the START/END CODE HERE markers were ignored in: "
+            + ", ".join(edited_outside)
+            + "."
         )
     return Program(tuple(cells), tuple(match.template.name for match in matches), problems, tuple(notices))
 
 
 def _splice(template: ExerciseCell, student: ExerciseCell) -> str:
     lines = list(template.lines)
-    for template_region, student_region in reversed(list(zip(template.regions, student.regions, strict=True))):
-        code = reindent(region_text(student.lines, student_region), student_region.indent, template_region.indent)
+    for template_region, student_region in reversed(
+        list(zip(template.regions, student.regions, strict=True))
+    ):
+        code = reindent(
+            region_text(student.lines, student_region), student_region.indent, template_region.indent
+        )
         lines[template_region.start : template_region.end] = code
     return "\n".join(lines)
 

@@ -129,4 +129,3 @@ class Catalog:
 
     def data_dirs(self) -> dict[str, Path]:
         return {slug: a.data_dir for slug, a in self.assignments.items() if a.data_dir.is_dir()}
-

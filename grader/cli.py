@@ -81,8 +81,10 @@ def list_command(args: argparse.Namespace) -> int:
         return EXIT_INTERNAL_ERROR
     for assignment in assignments:
         exercises = ", ".join(exercise.name for exercise in assignment.exercises)
-        print(f"{assignment.slug}\tversion {assignment.version}\t{assignment.max_score:g} points\t"
-              f"{assignment.title}\t[{exercises}]")
+        print(
+            f"{assignment.slug}\tversion {assignment.version}\t{assignment.max_score:g} points\t"
+            f"{assignment.title}\t[{exercises}]"
+        )
     return EXIT_GRADED
 
 

@@ -15,7 +15,9 @@ def check_points(assignment: Assignment) -> dict[int, float]:
         shared = [c for c in own if c.points is None]
         for number, check in enumerate(checks):
             if check.exercise == exercise.name:
-                points[number] = check.points if check.points is not None else (exercise.points - fixed) / len(shared)
+                points[number] = (
+                    check.points if check.points is not None else (exercise.points - fixed) / len(shared)
+                )
     return points
 
 
@@ -55,17 +57,29 @@ def _run(check: Check, max_points: float, context: CheckContext) -> CheckResult:
         return _failed(check, max_points, f"Not checked: while running your code for this check: {missing}")
     except Exception as error:  # noqa: BLE001 - odd student data must fail the check, not the grading
         return _failed(
-            check, max_points, f"Failed test case: {check.name}. Your code returned something of an unexpected "
-            f"form ({type(error).__name__}: {error})."
+            check,
+            max_points,
+            f"Failed test case: {check.name}. Your code returned something of an unexpected "
+            f"form ({type(error).__name__}: {error}).",
         )
     return CheckResult(
-        name=check.name, exercise=check.exercise, points=max_points, max_points=max_points,
-        passed=True, hidden=check.hidden, message="Passed.",
+        name=check.name,
+        exercise=check.exercise,
+        points=max_points,
+        max_points=max_points,
+        passed=True,
+        hidden=check.hidden,
+        message="Passed.",
     )
 
 
 def _failed(check: Check, max_points: float, message: str) -> CheckResult:
     return CheckResult(
-        name=check.name, exercise=check.exercise, points=0.0, max_points=max_points,
-        passed=False, hidden=check.hidden, message=message,
+        name=check.name,
+        exercise=check.exercise,
+        points=0.0,
+        max_points=max_points,
+        passed=False,
+        hidden=check.hidden,
+        message=message,
     )

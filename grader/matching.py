@@ -24,7 +24,7 @@ class Match:
 
 def exercise_cells(notebook: Notebook) -> list[ExerciseCell]:
     """Code cells with a START/END region (or a graded header), in notebook order."""
-    found = []
+    found: list[ExerciseCell] = []
     for cell in notebook.code_cells:
         lines = cell.source.split("\n")
         regions = find_regions(lines)
@@ -45,9 +45,12 @@ def match_exercises(template: Notebook, student: Notebook) -> list[Match]:
         if candidate is not None:
             taken.add(candidate.cell.index)
             if len(candidate.regions) != len(wanted.regions):
-                candidate, problem = None, (
-                    f"The graded cell for '{wanted.name}' has lost its ### START CODE HERE / "
-                    "### END CODE HERE markers, so your code cannot be found. Put them back around your code."
+                candidate, problem = (
+                    None,
+                    (
+                        f"The graded cell for '{wanted.name}' has lost its ### START CODE HERE / "
+                        "### END CODE HERE markers, so your code cannot be found. Put them back around your code."
+                    ),
                 )
         elif problem is None:
             problem = (

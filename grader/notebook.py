@@ -74,6 +74,8 @@ def _read_cell(index: int, raw: object) -> Cell:
         index=index,
         cell_type=str(raw.get("cell_type", "")),
         source=source,
-        tags=frozenset(tag for tag in tags if isinstance(tag, str)) if isinstance(tags, list) else frozenset(),
+        tags=frozenset(tag for tag in tags if isinstance(tag, str))
+        if isinstance(tags, list)
+        else frozenset(),
         cell_id=cell_id if isinstance(cell_id, str) else None,
     )

@@ -26,5 +26,6 @@ def probe_inputs_archive(assignment: Assignment) -> bytes:
     if make_inputs is None:
         return b""
     buffer = io.BytesIO()
-    np.savez(buffer, **{name: np.asarray(value) for name, value in make_inputs(assignment.directory).items()})
+    arrays = {name: np.asarray(value) for name, value in make_inputs(assignment.directory).items()}
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
     return buffer.getvalue()

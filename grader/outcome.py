@@ -46,10 +46,14 @@ def interpret(
             if exercise is None:
                 setup_failure = setup_failure or message
             elif exercise not in failures:
-                status = ExerciseStatus.SYNTAX_ERROR if event.get("kind") == "syntax_error" else ExerciseStatus.EXCEPTION
+                failure = (
+                    ExerciseStatus.SYNTAX_ERROR
+                    if event.get("kind") == "syntax_error"
+                    else ExerciseStatus.EXCEPTION
+                )
                 if not program.cells[number].is_exercise_cell:
                     message = f"a later cell of the notebook that uses it failed ({message})"
-                failures[exercise] = (status, message)
+                failures[exercise] = (failure, message)
         elif kind == "observation" and isinstance(event.get("name"), str):
             observations[event["name"]] = event.get("value")
         elif kind == "observation_failed" and isinstance(event.get("name"), str):
@@ -71,16 +75,24 @@ def interpret(
     exercises = {}
     for name in program.exercises:
         if name in program.problems:
-            exercises[name] = ExerciseResult(name=name, status=ExerciseStatus.MISSING, message=program.problems[name])
+            exercises[name] = ExerciseResult(
+                name=name, status=ExerciseStatus.MISSING, message=program.problems[name]
+            )
         elif name in failures:
             exercise_status, text = failures[name]
-            exercises[name] = ExerciseResult(name=name, status=exercise_status, message=_for_student(name, text))
+            exercises[name] = ExerciseResult(
+                name=name, status=exercise_status, message=_for_student(name, text)
+            )
         elif name not in started and not outcome.finished:
             exercises[name] = ExerciseResult(
-                name=name, status=ExerciseStatus.EXCEPTION, message=f"Not run: grading stopped earlier. {message}"
+                name=name,
+                status=ExerciseStatus.EXCEPTION,
+                message=f"Not run: grading stopped earlier. {message}",
             )
         else:
-            exercises[name] = ExerciseResult(name=name, status=ExerciseStatus.OK, message="Ran without errors.")
+            exercises[name] = ExerciseResult(
+                name=name, status=ExerciseStatus.OK, message="Ran without errors."
+            )
     return Interpretation(status, message, exercises, observations, observation_errors)
 
 
@@ -103,7 +115,10 @@ def _overall(
             f"Please tell your instructors. ({setup_failure})"
         )
     if not any(event.get("event") == "cell_started" for event in outcome.events):
-        return Status.ERROR, "The grader could not start your notebook; this is not your fault. Try again later."
+        return (
+            Status.ERROR,
+            "The grader could not start your notebook; this is not your fault. Try again later.",
+        )
     if not outcome.finished:
         return Status.GRADED, (
             "Your code ended the grading process early (for example with os._exit or by killing the process); "

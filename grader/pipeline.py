@@ -11,7 +11,7 @@ from pathlib import Path
 from grader.assemble import Program, assemble
 from grader.assignment import Assignment
 from grader.judge import judge, without_results
-from grader.notebook import NotGradable, Notebook, read_notebook
+from grader.notebook import Notebook, NotGradable, read_notebook
 from grader.observations import observation_payload, probe_inputs_archive
 from grader.outcome import interpret
 from grader.report import GradeReport, Status
@@ -60,7 +60,8 @@ def grade_notebook(
     except Exception:
         logger.exception("grading failed for %s", assignment.slug)
         return _without_results(
-            assignment, Status.ERROR,
+            assignment,
+            Status.ERROR,
             "The grader failed on its side; this is not your fault and your submission is kept. "
             "It will be graded again; if this persists, tell your instructors.",
             timings,
@@ -77,7 +78,11 @@ def _run_and_judge(
 ) -> GradeReport:
     host = pool.host if pool else detect_host()
     with timings.phase("sandbox_start"):
-        process = pool.acquire(assignment.slug) if pool else SandboxProcess(host, {assignment.slug: assignment.data_dir})
+        process = (
+            pool.acquire(assignment.slug)
+            if pool
+            else SandboxProcess(host, {assignment.slug: assignment.data_dir})
+        )
         job = _job(assignment, program, threads or _default_threads(pool))
         ready = process.wait_ready(READY_TIMEOUT_SECONDS)
     try:
@@ -91,7 +96,9 @@ def _run_and_judge(
             pool.replenish()
     with timings.phase("judge"):
         limits = assignment.limits
-        observed = {observation.name: observation.exercise for observation in assignment.registry.observations}
+        observed = {
+            observation.name: observation.exercise for observation in assignment.registry.observations
+        }
         result = interpret(program, outcome, observed, limits.memory_mb, limits.wall_seconds)
         checks = (
             judge(assignment, result.exercises, result.observations, result.observation_errors)
@@ -152,7 +159,9 @@ def _template(path: Path) -> Notebook:
 def _version_notices(student: Notebook, assignment: Assignment) -> list[str]:
     version = student.metadata.get("grader_version")
     if version is None:
-        return ["Your notebook has no grader version in its metadata; it was graded against the current template."]
+        return [
+            "Your notebook has no grader version in its metadata; it was graded against the current template."
+        ]
     if str(version) != assignment.grader_version:
         raise NotGradable(
             f"Your notebook is out of date (grader version {version}; this assignment is at version "

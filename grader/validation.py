@@ -24,8 +24,10 @@ class Validation:
         lines = [f"{self.assignment.slug}: {'valid' if self.valid else 'INVALID'}"]
         for name, report in (("solution", self.solution), ("template", self.template)):
             if report is not None:
-                lines.append(f"  {name}: {report.status.value}, {report.score:g} / {report.max_score:g} "
-                             f"in {report.timings.get('total', 0):.1f} s")
+                lines.append(
+                    f"  {name}: {report.status.value}, {report.score:g} / {report.max_score:g} "
+                    f"in {report.timings.get('total', 0):.1f} s"
+                )
         lines += [f"  problem: {problem}" for problem in self.problems]
         return "\n".join(lines)
 
@@ -36,19 +38,25 @@ def structure_problems(assignment: Assignment) -> list[str]:
     in_template = [cell.name for cell in exercise_cells(template)]
     declared = [exercise.name for exercise in assignment.exercises]
     if in_template != declared:
-        problems.append(f"exercises in assignment.toml {declared} differ from the template's graded cells {in_template}")
+        problems.append(
+            f"exercises in assignment.toml {declared} differ from the template's graded cells {in_template}"
+        )
     if str(template.metadata.get("grader_version")) != assignment.grader_version:
         problems.append(f"the template's grader_version is not {assignment.grader_version!r}")
     registry = assignment.registry
-    for item in [*registry.checks, *registry.observations]:
-        if item.exercise not in declared:
-            problems.append(f"'{item.name}' belongs to an unknown exercise '{item.exercise}'")
+    for name, exercise in [(c.name, c.exercise) for c in registry.checks] + [
+        (o.name, o.exercise) for o in registry.observations
+    ]:
+        if exercise not in declared:
+            problems.append(f"'{name}' belongs to an unknown exercise '{exercise}'")
     for exercise in declared:
         if not any(check.exercise == exercise for check in registry.checks):
             problems.append(f"exercise '{exercise}' has no checks")
     total = sum(check_points(assignment).values())
     if abs(total - assignment.max_score) > 1e-9:
-        problems.append(f"the checks are worth {total:g} points, assignment.toml says {assignment.max_score:g}")
+        problems.append(
+            f"the checks are worth {total:g} points, assignment.toml says {assignment.max_score:g}"
+        )
     return problems
 
 

@@ -20,7 +20,9 @@ def training_data(ns, inputs):
             "is_ndarray": array_type,
             "dtype": str(value.dtype) if array_type else type(value).__name__,
             "shape": [int(n) for n in value.shape] if array_type else None,
-            "values": [float(v) for v in np.asarray(value, dtype=np.float64).ravel()][:100] if array_type else None,
+            "values": [float(v) for v in np.asarray(value, dtype=np.float64).ravel()][:100]
+            if array_type
+            else None,
         }
 
     features, targets = ns["create_training_data"]()
@@ -30,11 +32,20 @@ def training_data(ns, inputs):
 @observe("define_and_compile_model")
 def model_structure(ns, inputs):
     model = ns["define_and_compile_model"]()
-    layers = [{"type": type(layer).__name__, "units": getattr(layer, "units", None)} for layer in model.layers]
+    layers = [
+        {"type": type(layer).__name__, "units": getattr(layer, "units", None)} for layer in model.layers
+    ]
     return {
-        "layers": [{"type": str(layer["type"]), "units": int(layer["units"]) if type(layer["units"]) is int else None}
-                   for layer in layers],
-        "input_shape": [None if n is None else int(n) for n in model.inputs[0].shape] if model.inputs else None,
+        "layers": [
+            {
+                "type": str(layer["type"]),
+                "units": int(layer["units"]) if type(layer["units"]) is int else None,
+            }
+            for layer in layers
+        ],
+        "input_shape": [None if n is None else int(n) for n in model.inputs[0].shape]
+        if model.inputs
+        else None,
     }
 
 
@@ -46,14 +57,22 @@ def trained_model(ns, inputs):
     weights = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
     history = getattr(model, "history", None)
     return {
-        "weights": [{"shape": [int(n) for n in w.shape], "values": [float(v) for v in w.ravel()][:16]} for w in weights],
+        "weights": [
+            {"shape": [int(n) for n in w.shape], "values": [float(v) for v in w.ravel()][:16]}
+            for w in weights
+        ],
         "epochs": len(history.epoch) if history is not None and hasattr(history, "epoch") else None,
     }
 
 
 def _described(ctx: CheckContext, which: str) -> dict[str, Any]:
     described: dict[str, Any] = ctx.observation("training_data")[which]
-    expect(f"{which} returned by create_training_data", "a numpy array", described["dtype"], described["is_ndarray"])
+    expect(
+        f"{which} returned by create_training_data",
+        "a numpy array",
+        described["dtype"],
+        described["is_ndarray"],
+    )
     return described
 
 

@@ -1,11 +1,11 @@
 """Keeping a capped copy of a child's output: its head and its tail, never all of it."""
 
 import threading
-from typing import BinaryIO
+from typing import IO
 
 
 class CappedOutput:
-    def __init__(self, stream: BinaryIO, limit_bytes: int) -> None:
+    def __init__(self, stream: IO[bytes], limit_bytes: int) -> None:
         self._stream = stream
         self._head_limit = limit_bytes // 2
         self._tail_limit = limit_bytes - self._head_limit

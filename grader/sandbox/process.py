@@ -85,30 +85,73 @@ class SandboxProcess:
     def _command(self, event_fd: int) -> list[str]:
         runtime = [self.host.python, "-I", "-B", str(RUNTIME), str(event_fd)]
         if self.host.bwrap:
-            runtime = [self.host.bwrap, *self._bwrap_arguments(), self.host.python, "-I", "-B",
-                       f"{SANDBOX_ROOT}/runtime.py", str(event_fd)]
+            runtime = [
+                self.host.bwrap,
+                *self._bwrap_arguments(),
+                self.host.python,
+                "-I",
+                "-B",
+                f"{SANDBOX_ROOT}/runtime.py",
+                str(event_fd),
+            ]
             if self.host.drops_privileges:
                 assert self.host.setpriv
-                runtime = [self.host.setpriv, f"--reuid={self.host.sandbox_uid}",
-                           f"--regid={self.host.sandbox_gid}", "--clear-groups", *runtime]
+                runtime = [
+                    self.host.setpriv,
+                    f"--reuid={self.host.sandbox_uid}",
+                    f"--regid={self.host.sandbox_gid}",
+                    "--clear-groups",
+                    *runtime,
+                ]
         if self._cgroup:
             memory_procs, pids_procs = self._cgroup.join_files
             # Joining the cgroups before exec means no thread or child ever runs outside them.
-            runtime = ["/bin/sh", "-c", f'echo $$ > {memory_procs} && echo $$ > {pids_procs} && exec "$@"',
-                       "sandbox", *runtime]
+            runtime = [
+                "/bin/sh",
+                "-c",
+                f'echo $$ > {memory_procs} && echo $$ > {pids_procs} && exec "$@"',
+                "sandbox",
+                *runtime,
+            ]
         return runtime
 
     def _bwrap_arguments(self) -> list[str]:
         arguments = [
-            "--unshare-all", "--die-with-parent", "--new-session",
-            "--ro-bind", "/usr", "/usr",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-            "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-            "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-            "--ro-bind", str(RUNTIME), f"{SANDBOX_ROOT}/runtime.py",
-            "--chdir", "/tmp",
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--symlink",
+            "usr/sbin",
+            "/sbin",
+            "--ro-bind-try",
+            "/etc/ld.so.cache",
+            "/etc/ld.so.cache",
+            "--ro-bind-try",
+            "/etc/localtime",
+            "/etc/localtime",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",
+            "--ro-bind",
+            str(RUNTIME),
+            f"{SANDBOX_ROOT}/runtime.py",
+            "--chdir",
+            "/tmp",
         ]
         for prefix in self.host.prefixes:
             arguments += ["--ro-bind", prefix, prefix]

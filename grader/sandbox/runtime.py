@@ -46,9 +46,9 @@ def plain(value: object, depth: int = 0) -> object:
     if kind in _PLAIN_SCALARS:
         return value
     if kind in (list, tuple):
-        return [plain(item, depth + 1) for item in value]  # type: ignore[union-attr]
+        return [plain(item, depth + 1) for item in value]  # type: ignore[attr-defined]
     if kind is dict:
-        return {str(key): plain(item, depth + 1) for key, item in value.items()}  # type: ignore[union-attr]
+        return {str(key): plain(item, depth + 1) for key, item in value.items()}  # type: ignore[attr-defined]
     raise TypeError(f"observation returned a {kind.__name__}, not plain data")
 
 
@@ -57,7 +57,7 @@ PROTECTED_PACKAGES = ("builtins", "numpy", "tensorflow", "keras", "json", "math"
 
 def snapshot_libraries() -> list:
     """What the libraries the observations rely on look like before any student code runs."""
-    saved = []
+    saved: list = []
     for name, module in list(sys.modules.items()):
         if module is None or name.partition(".")[0] not in PROTECTED_PACKAGES:
             continue
@@ -174,8 +174,14 @@ def run_cells(cells: list[dict], namespace: dict, failed: set, emit) -> None:
             code = compile(cell["source"], filename, "exec")
         except (SyntaxError, ValueError) as error:
             failed.add(cell["exercise"])
-            emit({"event": "cell_failed", "cell": number, "kind": "syntax_error",
-                  "message": describe_error(error, filename)})
+            emit(
+                {
+                    "event": "cell_failed",
+                    "cell": number,
+                    "kind": "syntax_error",
+                    "message": describe_error(error, filename),
+                }
+            )
             continue
         try:
             exec(code, namespace)
@@ -184,8 +190,14 @@ def run_cells(cells: list[dict], namespace: dict, failed: set, emit) -> None:
             emit({"event": "cell_failed", "cell": number, "kind": "memory", "message": "MemoryError"})
         except BaseException as error:  # noqa: BLE001 - the student's code may raise anything, SystemExit too
             failed.add(cell["exercise"])
-            emit({"event": "cell_failed", "cell": number, "kind": "exception",
-                  "message": describe_error(error, filename)})
+            emit(
+                {
+                    "event": "cell_failed",
+                    "cell": number,
+                    "kind": "exception",
+                    "message": describe_error(error, filename),
+                }
+            )
         else:
             emit({"event": "cell_finished", "cell": number, "seconds": _monotonic() - started})
 
@@ -200,11 +212,23 @@ def run_observations(observations: list[dict], namespace: dict, inputs: dict, fa
             exec(compile(observation["source"], f"<observation {observation['name']}>", "exec"), scope)
             value = plain(scope[observation["name"]](namespace, inputs))
         except MemoryError:
-            emit({"event": "observation_failed", "name": observation["name"], "kind": "memory",
-                  "message": "MemoryError"})
+            emit(
+                {
+                    "event": "observation_failed",
+                    "name": observation["name"],
+                    "kind": "memory",
+                    "message": "MemoryError",
+                }
+            )
         except BaseException as error:  # noqa: BLE001
-            emit({"event": "observation_failed", "name": observation["name"], "kind": "exception",
-                  "message": describe_error(error, "<cell ")})
+            emit(
+                {
+                    "event": "observation_failed",
+                    "name": observation["name"],
+                    "kind": "exception",
+                    "message": describe_error(error, "<cell "),
+                }
+            )
         else:
             emit({"event": "observation", "name": observation["name"], "value": value})
 

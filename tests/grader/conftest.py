@@ -32,4 +32,3 @@ def grade_fixture(probe: Assignment, probe_pool: SandboxPool) -> Callable[[str],
         return grade_notebook((FIXTURES / f"{name}.ipynb").read_bytes(), probe, pool=probe_pool)
 
     return grade
-

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from grader.assemble import assemble
-from grader.notebook import NotGradable, Notebook, read_notebook
+from grader.notebook import Notebook, NotGradable, read_notebook
 
 HERE = Path(__file__).parent
 LIMIT = 20 * 1024 * 1024
@@ -71,8 +71,13 @@ def test_renamed_header_is_matched_by_position() -> None:
     student = fixture("added-cells")
     renamed = Notebook(
         cells=tuple(
-            cell.__class__(cell.index, cell.cell_type, cell.source.replace("GRADED FUNCTION: make_model", "my model"),
-                           cell.tags, None)
+            cell.__class__(
+                cell.index,
+                cell.cell_type,
+                cell.source.replace("GRADED FUNCTION: make_model", "my model"),
+                cell.tags,
+                None,
+            )
             for cell in student.cells
         ),
         metadata=student.metadata,

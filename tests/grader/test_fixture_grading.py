@@ -40,7 +40,9 @@ def test_the_untouched_template_earns_nothing_and_crashes_nothing(probe, probe_p
         ("nbformat-4.1-without-ids", 5.0),
     ],
 )
-def test_notebooks_in_every_shape_grade_like_the_solution(grade_fixture: GradeFixture, fixture: str, score: float) -> None:
+def test_notebooks_in_every_shape_grade_like_the_solution(
+    grade_fixture: GradeFixture, fixture: str, score: float
+) -> None:
     report = grade_fixture(fixture)
     assert (report.status, report.score) == (Status.GRADED, score)
     assert exercise_statuses(report) == ALL_OK
@@ -48,7 +50,10 @@ def test_notebooks_in_every_shape_grade_like_the_solution(grade_fixture: GradeFi
 
 def test_edits_outside_the_markers_are_ignored_and_reported(grade_fixture: GradeFixture) -> None:
     report = grade_fixture("edited-outside-markers")
-    assert "Edits outside the START/END CODE HERE markers were ignored in: make_vector, make_model." in report.message
+    assert (
+        "Edits outside the START/END CODE HERE markers were ignored in: make_vector, make_model."
+        in report.message
+    )
 
 
 def test_a_deleted_graded_cell_costs_only_its_exercise(grade_fixture: GradeFixture) -> None:
@@ -56,7 +61,10 @@ def test_a_deleted_graded_cell_costs_only_its_exercise(grade_fixture: GradeFixtu
     assert report.score == 3.0
     assert exercise_statuses(report) == {**ALL_OK, "make_model": "missing"}
     assert points_by_check(report) == {
-        "the vector holds 1, 2, 3": 1.0, "one Dense layer": 0.0, "three units": 0.0, "classifies the probe points": 2.0,
+        "the vector holds 1, 2, 3": 1.0,
+        "one Dense layer": 0.0,
+        "three units": 0.0,
+        "classifies the probe points": 2.0,
     }
 
 
@@ -76,7 +84,9 @@ def test_an_exception_at_run_time_is_reported_with_its_line(grade_fixture: Grade
     assert vector.message.endswith("line 5: ZeroDivisionError: division by zero")
 
 
-def test_an_untouched_exercise_with_invalid_placeholders_scores_zero_alone(grade_fixture: GradeFixture) -> None:
+def test_an_untouched_exercise_with_invalid_placeholders_scores_zero_alone(
+    grade_fixture: GradeFixture,
+) -> None:
     report = grade_fixture("untouched-exercise-with-invalid-placeholder")
     assert report.score == 3.0
     assert exercise_statuses(report)["make_model"] == "syntax_error"
@@ -85,7 +95,11 @@ def test_an_untouched_exercise_with_invalid_placeholders_scores_zero_alone(grade
 def test_grade_up_to_here_grades_only_the_first_exercises(grade_fixture: GradeFixture) -> None:
     report = grade_fixture("grade-up-to-here")
     assert report.score == 1.0
-    assert exercise_statuses(report) == {"make_vector": "ok", "make_model": "missing", "train_classifier": "missing"}
+    assert exercise_statuses(report) == {
+        "make_vector": "ok",
+        "make_model": "missing",
+        "train_classifier": "missing",
+    }
 
 
 def test_a_duplicated_graded_cell_is_graded_once_and_reported(grade_fixture: GradeFixture) -> None:

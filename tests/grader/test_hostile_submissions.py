@@ -54,7 +54,9 @@ def loopback_server() -> Iterator[list[str]]:
     server.server_close()
 
 
-def test_the_network_is_unreachable_even_on_loopback(grade_fixture: GradeFixture, loopback_server: list[str]) -> None:
+def test_the_network_is_unreachable_even_on_loopback(
+    grade_fixture: GradeFixture, loopback_server: list[str]
+) -> None:
     report = grade_fixture("network-attempt")
     assert loopback_server == []
     # The fixture returns the right vector only if some address answered.

@@ -38,7 +38,10 @@ def test_a_comment_that_merely_mentions_the_marker_is_not_one() -> None:
 
 def test_headers_for_functions_and_classes_even_below_an_import() -> None:
     assert graded_header("# GRADED FUNCTION: house_model\ndef house_model(): ...") == "house_model"
-    assert graded_header("import tensorflow as tf\n# GRADED CLASS: myCallback\nclass myCallback: ...") == "myCallback"
+    assert (
+        graded_header("import tensorflow as tf\n# GRADED CLASS: myCallback\nclass myCallback: ...")
+        == "myCallback"
+    )
     assert graded_header("# graded function is below\ndef f(): ...") is None
 
 
@@ -48,11 +51,23 @@ def test_grade_up_to_here_is_recognised_only_as_a_comment_line() -> None:
 
 
 def test_reindent_moves_a_region_to_the_template_indentation() -> None:
-    assert reindent(["  x = 1", "  if x:", "      y = 2", ""], "  ", "    ") == ["    x = 1", "    if x:", "        y = 2", ""]
+    assert reindent(["  x = 1", "  if x:", "      y = 2", ""], "  ", "    ") == [
+        "    x = 1",
+        "    if x:",
+        "        y = 2",
+        "",
+    ]
 
 
 def test_outside_regions_ignores_markers_blank_lines_and_the_region() -> None:
-    lines = ["def f():", "    ### START CODE HERE", "    secret = 1", "    ### END CODE HERE  ", "", "    return secret"]
+    lines = [
+        "def f():",
+        "    ### START CODE HERE",
+        "    secret = 1",
+        "    ### END CODE HERE  ",
+        "",
+        "    return secret",
+    ]
     regions = find_regions(lines)
     assert regions is not None
     assert outside_regions(lines, regions) == ["def f():", "    return secret"]

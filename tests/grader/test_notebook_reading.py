@@ -33,7 +33,12 @@ def test_deeply_nested_json_is_refused_not_crashed_on() -> None:
 
 
 def test_thousands_of_cells_are_refused() -> None:
-    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": ""}] * 5000}
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [{"cell_type": "code", "source": ""}] * 5000,
+    }
     with pytest.raises(NotGradable, match="5000 cells"):
         read_notebook(json.dumps(notebook).encode(), max_bytes=LIMIT)
 

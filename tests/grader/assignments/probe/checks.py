@@ -17,13 +17,19 @@ def vector(ns, inputs):
     import numpy as np
 
     value = ns["make_vector"]()
-    return {"type": type(value).__name__, "values": [float(v) for v in np.asarray(value, dtype=np.float64).ravel()]}
+    return {
+        "type": type(value).__name__,
+        "values": [float(v) for v in np.asarray(value, dtype=np.float64).ravel()],
+    }
 
 
 @observe("make_model")
 def model(ns, inputs):
     built = ns["make_model"]()
-    return {"layers": [type(layer).__name__ for layer in built.layers], "units": [int(layer.units) for layer in built.layers]}
+    return {
+        "layers": [type(layer).__name__ for layer in built.layers],
+        "units": [int(layer.units) for layer in built.layers],
+    }
 
 
 @observe("train_classifier")
@@ -31,7 +37,10 @@ def classifier(ns, inputs):
     import numpy as np
 
     predictions = np.asarray(ns["classifier"].predict(inputs["probe"], verbose=0), dtype=np.float64)
-    return {"predicted": [float(p) for p in predictions.ravel()], "claimed_accuracy": float(ns["history"].history["accuracy"][-1])}
+    return {
+        "predicted": [float(p) for p in predictions.ravel()],
+        "claimed_accuracy": float(ns["history"].history["accuracy"][-1]),
+    }
 
 
 @check("make_vector", "the vector holds 1, 2, 3")
