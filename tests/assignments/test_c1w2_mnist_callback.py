@@ -1,0 +1,54 @@
+import pytest
+from course_grading import Grade, assert_solution_full_and_template_zero, situation, statuses_and_failures
+
+from grader import Catalog, Status
+
+SLUG = "c1w2-mnist-callback"
+ALL_OK = {"create_and_compile_model": "ok", "EarlyStoppingCallback": "ok", "train_mnist": "ok"}
+
+
+def test_solution_earns_full_points_and_template_none(catalog: Catalog, grade: Grade) -> None:
+    assert_solution_full_and_template_zero(SLUG, catalog, grade)
+
+
+@pytest.mark.parametrize(
+    ("name", "score", "statuses", "failed"),
+    [
+        (
+            "output-layer-with-one-unit",
+            4.0,
+            {**ALL_OK, "train_mnist": "exception"},
+            [
+                "the model outputs 10 values per image",
+                "training stops before the 10th epoch",
+                "the trained model classifies its training digits",
+                "the trained model recognises digits it has never seen",
+            ],
+        ),
+        (
+            "callback-stops-above-threshold-not-at-it",
+            9.0,
+            ALL_OK,
+            ["the callback stops training at 98% accuracy or more"],
+        ),
+        (
+            "syntax-error-in-callback",
+            3.0,
+            {**ALL_OK, "EarlyStoppingCallback": "syntax_error", "train_mnist": "exception"},
+            [
+                "the callback is a Keras callback",
+                "the callback stops training at 98% accuracy or more",
+                "the callback lets training go on below 98% accuracy",
+                "training stops before the 10th epoch",
+                "the trained model classifies its training digits",
+                "the trained model recognises digits it has never seen",
+            ],
+        ),
+    ],
+)
+def test_wrong_submissions_earn_exact_partial_scores(
+    grade: Grade, name: str, score: float, statuses: dict[str, str], failed: list[str]
+) -> None:
+    report = grade(SLUG, situation(SLUG, name))
+    assert (report.status, report.score, report.max_score) == (Status.GRADED, score, 10.0)
+    assert statuses_and_failures(report) == (statuses, failed)
