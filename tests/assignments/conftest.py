@@ -12,8 +12,13 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
-def grade(catalog: Catalog) -> Iterator[Grade]:
-    """Grades through two warm sandboxes: one grades while the next imports TensorFlow."""
-    pool = SandboxPool(catalog, size=2)
-    yield lambda slug, notebook: grade_notebook(notebook.read_bytes(), catalog.get(slug), pool=pool)
-    pool.close()
+def pool(catalog: Catalog) -> Iterator[SandboxPool]:
+    """Two warm sandboxes: one grades while the next imports TensorFlow."""
+    sandboxes = SandboxPool(catalog, size=2)
+    yield sandboxes
+    sandboxes.close()
+
+
+@pytest.fixture(scope="session")
+def grade(catalog: Catalog, pool: SandboxPool) -> Grade:
+    return lambda slug, notebook: grade_notebook(notebook.read_bytes(), catalog.get(slug), pool=pool)
