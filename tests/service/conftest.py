@@ -271,3 +271,18 @@ def finish_grading(settings: Settings, submission_id: str, points: float, worker
     assert claim is not None
     with session_scope(settings.database_url) as session:
         return record_result(session, claim, week1_report(points).with_submission_id(submission_id), 2.5)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's chromium: Playwright's own browser download cannot work on these machines."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+        ],
+    }
