@@ -32,6 +32,12 @@ class SandboxPool:
                 process.discard()
         return self._spawn()
 
+    def wait_warm(self, timeout: float) -> bool:
+        """Block until every idle sandbox has TensorFlow imported (for start-up and benchmarks)."""
+        with self._lock:
+            idle = list(self._idle)
+        return all(process.wait_ready(timeout) for process in idle)
+
     def replenish(self) -> None:
         """Top the pool up after a job: spawning then, not during the job, leaves it the CPU."""
         with self._lock:

@@ -80,6 +80,7 @@ class SandboxProcess:
         self._buffer = b""
         self._received = 0
         self._token = secrets.token_hex(16)
+        self._ready = False
         self.started_at = time.monotonic()
 
     def _command(self, event_fd: int) -> list[str]:
@@ -171,8 +172,10 @@ class SandboxProcess:
         }
 
     def wait_ready(self, timeout: float) -> bool:
-        event = self._next_event(time.monotonic() + timeout, token=None)
-        return event is not None and event.get("event") == "ready"
+        if not self._ready:
+            event = self._next_event(time.monotonic() + timeout, token=None)
+            self._ready = event is not None and event.get("event") == "ready"
+        return self._ready
 
     def run(self, job: Job) -> RunOutcome:
         outcome = RunOutcome()

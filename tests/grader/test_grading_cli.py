@@ -1,0 +1,78 @@
+"""The `tfgrade` grading commands as a user runs them, on the week-1 assignment."""
+
+import json
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TFGRADE = ROOT / ".venv" / "bin" / "tfgrade"
+WEEK1 = ROOT / "assignments" / "c1w1-housing-prices"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def tfgrade(*arguments: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(TFGRADE), *arguments], capture_output=True, text=True, timeout=timeout)
+
+
+def test_validate_week1_solution_full_points_template_none() -> None:
+    result = tfgrade("assignments", "validate", "c1w1-housing-prices")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "c1w1-housing-prices: valid"
+    assert lines[1].startswith("  solution: graded, 10 / 10 in ")
+    assert lines[2].startswith("  template: graded, 0 / 10 in ")
+
+
+def test_editing_the_compile_call_after_the_end_marker_changes_nothing() -> None:
+    notebook = FIXTURES / "c1w1" / "compile-edited-after-end-marker.ipynb"
+    result = tfgrade("grade", str(notebook), "--assignment", "c1w1-housing-prices", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["status"], report["score"], report["max_score"]) == ("graded", 10.0, 10.0)
+    assert (
+        "Edits outside the START/END CODE HERE markers were ignored in: define_and_compile_model."
+        in report["message"]
+    )
+    assert set(report) >= {
+        "submission_id",
+        "assignment",
+        "assignment_version",
+        "status",
+        "score",
+        "max_score",
+        "message",
+        "checks",
+        "exercises",
+        "timings",
+        "grader_version",
+    }
+    assert report["checks"][0].keys() == {
+        "name",
+        "exercise",
+        "points",
+        "max_points",
+        "passed",
+        "hidden",
+        "message",
+    }
+
+
+def test_a_file_that_is_not_a_notebook_exits_2_with_the_reason() -> None:
+    result = tfgrade("grade", str(FIXTURES / "garbage-bytes.ipynb"), "--assignment", "c1w1-housing-prices")
+    assert result.returncode == 2
+    assert "not_gradable, score 0 / 10" in result.stdout
+    assert "not a Jupyter notebook" in result.stdout
+
+
+def test_an_unknown_assignment_exits_2() -> None:
+    result = tfgrade("grade", str(WEEK1 / "solution.ipynb"), "--assignment", "no-such-assignment")
+    assert result.returncode == 2
+    assert "unknown assignment 'no-such-assignment'" in result.stderr
+
+
+def test_assignments_list_shows_the_week1_assignment() -> None:
+    result = tfgrade("assignments", "list")
+    assert result.returncode == 0
+    assert any(
+        line.startswith("c1w1-housing-prices\tversion 1\t10 points\t") for line in result.stdout.splitlines()
+    )

@@ -1,0 +1,42 @@
+import ast
+from pathlib import Path
+
+GRADER = Path(__file__).resolve().parents[2] / "grader"
+
+
+def test_the_grading_core_imports_nothing_from_the_service() -> None:
+    offenders = []
+    for path in GRADER.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [
+                f"{path.name}: {name}" for name in names if name.split(".")[0] in ("app", "workers")
+            ]
+    assert offenders == []
+
+
+def test_the_sandbox_runtime_needs_nothing_but_the_standard_library_numpy_and_tensorflow() -> None:
+    tree = ast.parse((GRADER / "sandbox" / "runtime.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert "grader" not in imported
+    assert imported <= {
+        "builtins",
+        "io",
+        "json",
+        "os",
+        "resource",
+        "sys",
+        "time",
+        "traceback",
+        "numpy",
+        "tensorflow",
+    }
