@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -7,13 +8,25 @@ from workers.models import Grading, GradingState, Student, Submission, utcnow
 from workers.queueing import enqueue_grading
 from workers.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 def queue_grading(session: Session, settings: Settings, submission: Submission, *, reason: str) -> Grading:
-    """Commits the submission and its grading, and only then puts the grading's id on the queue."""
+    """Commits the submission and its grading, and only then puts the grading's id on the queue.
+
+    When the broker cannot take it, the grading stays stored without `enqueued_at`, and a worker's
+    heartbeat sends it later (workers.grading.unsent_gradings).
+    """
     grading = Grading(submission=submission, reason=reason)
     session.add_all([submission, grading])
     session.commit()
-    enqueue_grading(settings, grading.id)
+    try:
+        enqueue_grading(settings, grading.id)
+    except Exception:
+        log.warning("broker unavailable; grading %s will be sent by a worker", grading.id, exc_info=True)
+        return grading
+    grading.enqueued_at = utcnow()
+    session.commit()
     return grading
 
 

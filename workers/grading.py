@@ -146,4 +146,19 @@ def abandoned_gradings(session: Session, *, stale_seconds: float) -> list[int]:
     abandoned = [g for g in running if not worker_alive(session, g.worker, stale_seconds)]
     for grading in abandoned:
         grading.state = GradingState.QUEUED
+        grading.enqueued_at = utcnow()
     return [grading.id for grading in abandoned]
+
+
+def unsent_gradings(session: Session, *, older_than_seconds: float) -> list[int]:
+    """Gradings stored while the broker was unreachable (or the API stopped before sending them)."""
+    unsent = session.scalars(
+        select(Grading).where(
+            Grading.state == GradingState.QUEUED,
+            Grading.enqueued_at.is_(None),
+            Grading.created_at < utcnow() - timedelta(seconds=older_than_seconds),
+        )
+    ).all()
+    for grading in unsent:
+        grading.enqueued_at = utcnow()
+    return [grading.id for grading in unsent]

@@ -4,12 +4,14 @@ import threading
 from sqlalchemy.orm import Session
 
 from workers.database import session_scope
-from workers.grading import abandoned_gradings
+from workers.grading import abandoned_gradings, unsent_gradings
 from workers.models import WorkerHeartbeat, utcnow
 from workers.queueing import enqueue_grading
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
+# Longer than the API takes between committing a grading and handing it to the broker.
+UNSENT_GRACE_SECONDS = 10.0
 
 
 def beat(session: Session, hostname: str) -> None:
@@ -45,8 +47,9 @@ class Heartbeat(threading.Thread):
             return
         with session_scope(self.settings.database_url) as session:
             recovered = abandoned_gradings(session, stale_seconds=self.settings.worker_stale_seconds)
+            recovered += unsent_gradings(session, older_than_seconds=UNSENT_GRACE_SECONDS)
         for grading_id in recovered:
-            log.warning("requeueing grading %s abandoned by a dead worker", grading_id)
+            log.warning("requeueing grading %s (its worker died or it was never sent)", grading_id)
             enqueue_grading(self.settings, grading_id)
 
     def stop(self) -> None:

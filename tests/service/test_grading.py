@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 from conftest import Login, finish_grading, latest_grading, submit
+from service_processes import free_port
 
 from grader import Assignment, Catalog, GradeReport
 from workers.database import session_scope
-from workers.grading import abandoned_gradings, claim_grading, grade_submission
+from workers.grading import abandoned_gradings, claim_grading, grade_submission, unsent_gradings
 from workers.heartbeat import beat
 from workers.models import Grading, GradingState, Submission, WorkerHeartbeat, utcnow
 from workers.settings import Settings
@@ -82,3 +83,18 @@ def test_work_of_a_live_worker_is_left_alone_and_of_a_dead_one_requeued(
     with session_scope(settings.database_url) as session:
         assert session.get_one(Grading, grading_id).state == GradingState.QUEUED
         session.delete(session.get_one(WorkerHeartbeat, "busy-worker"))
+
+
+def test_a_grading_the_broker_never_took_is_sent_by_a_worker_later(
+    settings: Settings, student: Login, solution: bytes
+) -> None:
+    unreachable = settings.model_copy(update={"broker_url": f"redis://127.0.0.1:{free_port()}/0"})
+    submission_id = submit(unreachable, student, solution)
+    grading_id = latest_grading(settings, submission_id)
+    with session_scope(settings.database_url) as session:
+        assert session.get_one(Grading, grading_id).enqueued_at is None
+        assert grading_id not in unsent_gradings(session, older_than_seconds=60)
+        assert grading_id in unsent_gradings(session, older_than_seconds=0)
+    with session_scope(settings.database_url) as session:
+        assert session.get_one(Grading, grading_id).enqueued_at is not None
+        assert grading_id not in unsent_gradings(session, older_than_seconds=0)

@@ -63,6 +63,7 @@ def test_upload_is_stored_queued_and_shown_with_its_position(
         submission = session.get_one(Submission, location.rsplit("/", 1)[1])
         assert submission.notebook == solution
         assert [g.state for g in submission.gradings] == [GradingState.QUEUED]
+        assert submission.gradings[0].enqueued_at is not None
     progress = logged_in.get(f"{location}/progress").json()
     assert progress["state"] == "queued" and progress["position"] >= 1
     page = logged_in.get(location)
