@@ -1,6 +1,7 @@
 """tfgrade's grading core: notebook bytes and an assignment in, an immutable GradeReport out."""
 
 from grader.assignment import Assignment, AssignmentError, Catalog, Limits
+from grader.intake import refusal
 from grader.pipeline import grade_notebook
 from grader.report import CheckResult, ExerciseResult, ExerciseStatus, GradeReport, Status
 from grader.sandbox.pool import SandboxPool
@@ -19,4 +20,5 @@ __all__ = [
     "SandboxPool",
     "Status",
     "grade_notebook",
+    "refusal",
 ]

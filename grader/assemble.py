@@ -25,9 +25,10 @@ class Program:
 def assemble(template: Notebook, student: Notebook) -> Program:
     matches = match_exercises(template, student)
     if matches and all(match.student is None for match in matches):
+        names = ", ".join(match.template.name for match in matches)
         raise NotGradable(
-            "None of this assignment's graded cells were found in your notebook. Check that you uploaded "
-            "the notebook of this assignment (and not another one), downloaded from its page."
+            f"This notebook is not the one for this assignment: none of its graded cells ({names}) were "
+            "found in it. Check that you chose the notebook downloaded from this assignment's page."
         )
     by_template_cell = {match.template.cell.index: match for match in matches}
     problems = {

@@ -31,9 +31,11 @@ class Notebook:
 
 
 def read_notebook(data: bytes, *, max_bytes: int) -> Notebook:
+    if not data:
+        raise NotGradable("The file is empty. Choose the .ipynb notebook you worked in and upload it again.")
     if len(data) > max_bytes:
         raise NotGradable(
-            f"The file is {len(data) / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB allowed. "
+            f"The file is {len(data) / 1e6:.1f} MB, larger than the {max_bytes / 1e6:.0f} MB allowed. "
             "Clear the outputs of your notebook (Edit > Clear All Outputs), save it and upload it again."
         )
     try:

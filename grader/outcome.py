@@ -45,7 +45,7 @@ def interpret(
             message = str(event.get("message", ""))
             if exercise is None:
                 setup_failure = setup_failure or message
-            elif exercise not in failures:
+            elif exercise not in failures and _to_blame(program, number, failures):
                 failure = (
                     ExerciseStatus.SYNTAX_ERROR
                     if event.get("kind") == "syntax_error"
@@ -125,6 +125,12 @@ def _overall(
             "what had not run by then scored no points."
         )
     return Status.GRADED, ""
+
+
+def _to_blame(program: Program, number: int, failures: dict[str, tuple[ExerciseStatus, str]]) -> bool:
+    """Mirrors the sandbox's rule: a frozen cell's failure is not blamed on its exercise when an
+    earlier exercise had already failed or was missing."""
+    return program.cells[number].is_exercise_cell or not (failures or program.problems)
 
 
 def _cell_number(event: dict[str, Any], program: Program) -> int | None:

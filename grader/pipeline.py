@@ -6,12 +6,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 
 from grader.assemble import Program, assemble
 from grader.assignment import Assignment
+from grader.intake import MAX_NOTEBOOK_BYTES, load_template, version_notices
 from grader.judge import judge, without_results
-from grader.notebook import Notebook, NotGradable, read_notebook
+from grader.notebook import NotGradable, read_notebook
 from grader.observations import observation_payload, probe_inputs_archive
 from grader.outcome import interpret
 from grader.report import GradeReport, Status
@@ -20,7 +20,6 @@ from grader.sandbox.pool import SandboxPool
 from grader.sandbox.process import Job, SandboxProcess
 from grader.version import GRADER_VERSION
 
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 READY_TIMEOUT_SECONDS = 120.0
 logger = logging.getLogger(__name__)
 
@@ -50,10 +49,9 @@ def grade_notebook(
     try:
         with timings.phase("read"):
             student = read_notebook(notebook, max_bytes=MAX_NOTEBOOK_BYTES)
-            template = _template(assignment.template_path)
-            notices = _version_notices(student, assignment)
+            notices = version_notices(student, assignment)
         with timings.phase("assemble"):
-            program = assemble(template, student)
+            program = assemble(load_template(assignment.template_path), student)
         return _run_and_judge(assignment, program, notices, pool, threads, timings)
     except NotGradable as refusal:
         return _without_results(assignment, Status.NOT_GRADABLE, str(refusal), timings)
@@ -128,7 +126,10 @@ def _run_and_judge(
 def _job(assignment: Assignment, program: Program, threads: int) -> Job:
     limits = assignment.limits
     return Job(
-        cells=[{"source": cell.source, "exercise": cell.exercise} for cell in program.cells],
+        cells=[
+            {"source": cell.source, "exercise": cell.exercise, "is_exercise_cell": cell.is_exercise_cell}
+            for cell in program.cells
+        ],
         observations=[observation_payload(o) for o in assignment.registry.observations],
         skipped_exercises=sorted(program.problems),
         inputs=_inputs(assignment),
@@ -149,26 +150,6 @@ def _default_threads(pool: SandboxPool | None) -> int:
 @lru_cache(maxsize=32)
 def _inputs(assignment: Assignment) -> bytes:
     return probe_inputs_archive(assignment)
-
-
-@lru_cache(maxsize=32)
-def _template(path: Path) -> Notebook:
-    return read_notebook(path.read_bytes(), max_bytes=MAX_NOTEBOOK_BYTES)
-
-
-def _version_notices(student: Notebook, assignment: Assignment) -> list[str]:
-    version = student.metadata.get("grader_version")
-    if version is None:
-        return [
-            "Your notebook has no grader version in its metadata; it was graded against the current template."
-        ]
-    if str(version) != assignment.grader_version:
-        raise NotGradable(
-            f"Your notebook is out of date (grader version {version}; this assignment is at version "
-            f"{assignment.grader_version}). Download the current notebook from the assignment page, copy your "
-            "code into it and upload it again."
-        )
-    return []
 
 
 def _score_line(checks: tuple) -> str:

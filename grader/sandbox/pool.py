@@ -44,6 +44,12 @@ class SandboxPool:
             while not self._closed and len(self._idle) < self.size:
                 self._idle.append(self._spawn())
 
+    def __enter__(self) -> "SandboxPool":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -217,6 +217,7 @@ class SandboxProcess:
             "max_processes": job.max_processes,
             "file_size_bytes": job.file_size_bytes,
             "threads": job.threads,
+            "seed": 0,
         }
         assert self._process.stdin is not None
         try:

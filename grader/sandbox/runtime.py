@@ -132,6 +132,8 @@ def configure(header: dict) -> None:
     threads = header["threads"]
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+    # The same submission earns the same score when it is graded again.
+    tf.keras.utils.set_random_seed(header["seed"])
     scratch = header["scratch"]
     os.makedirs(scratch, exist_ok=True)
     os.chdir(scratch)
@@ -165,6 +167,13 @@ def describe_error(error: BaseException, filename: str) -> str:
     return f"{where}{_type(error).__name__}: {detail}"[:2000]
 
 
+def blame(cell: dict, failed: set) -> None:
+    """A failing exercise cell fails its exercise; a failing frozen cell fails the exercise above it,
+    unless an earlier exercise already failed and is the likelier cause."""
+    if cell["is_exercise_cell"] or not failed:
+        failed.add(cell["exercise"])
+
+
 def run_cells(cells: list[dict], namespace: dict, failed: set, emit) -> None:
     for number, cell in enumerate(cells):
         filename = f"<cell {number + 1}>"
@@ -173,7 +182,7 @@ def run_cells(cells: list[dict], namespace: dict, failed: set, emit) -> None:
         try:
             code = compile(cell["source"], filename, "exec")
         except (SyntaxError, ValueError) as error:
-            failed.add(cell["exercise"])
+            blame(cell, failed)
             emit(
                 {
                     "event": "cell_failed",
@@ -186,10 +195,10 @@ def run_cells(cells: list[dict], namespace: dict, failed: set, emit) -> None:
         try:
             exec(code, namespace)
         except MemoryError:
-            failed.add(cell["exercise"])
+            blame(cell, failed)
             emit({"event": "cell_failed", "cell": number, "kind": "memory", "message": "MemoryError"})
         except BaseException as error:  # noqa: BLE001 - the student's code may raise anything, SystemExit too
-            failed.add(cell["exercise"])
+            blame(cell, failed)
             emit(
                 {
                     "event": "cell_failed",

@@ -100,7 +100,7 @@ def test_grade_up_to_here_stops_after_that_exercise() -> None:
 
 def test_a_notebook_of_another_assignment_is_not_gradable() -> None:
     other = notebook(HERE.parent.parent / "assignments" / "c1w1-housing-prices" / "solution.ipynb")
-    with pytest.raises(NotGradable, match="None of this assignment's graded cells"):
+    with pytest.raises(NotGradable, match="not the one for this assignment: none of its graded cells"):
         assemble(TEMPLATE, other)
 
 

@@ -2,6 +2,7 @@
 
 import http.server
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -120,3 +121,49 @@ def test_a_forged_training_history_does_not_pass_for_accuracy(grade_fixture: Gra
 def _sandbox_processes_except_warm() -> list[str]:
     listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
     return [line for line in listing if "os.fork" in line or line.startswith("sleep 3133")]
+
+
+def test_huge_output_is_captured_capped_and_harmless(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("huge-output")
+    assert report.score == 5.0
+    output = report.metadata["output"]
+    assert len(output) < 300_000
+    assert "bytes of output not kept" in output
+
+
+def test_filling_the_disk_ends_as_memory_exceeded_on_a_private_tmpfs(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("disk-filling")
+    assert (report.status, report.score) == (Status.MEMORY_EXCEEDED, 0.0)
+    assert not list(Path("/tmp").glob("filler-*.bin"))
+
+
+def test_the_services_environment_secrets_are_not_visible(
+    grade_fixture: GradeFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TFGRADE_SECRET_KEY", "do-not-leak")
+    report = grade_fixture("reads-environment-secrets")
+    # The fixture answers correctly only if it saw a secret in its environment or another process's.
+    assert report.score == 4.0
+
+
+def test_planted_sitecustomize_reaches_neither_the_host_nor_the_next_submission(
+    grade_fixture: GradeFixture, probe, probe_pool
+) -> None:
+    from grader import grade_notebook
+
+    report = grade_fixture("plants-sitecustomize")
+    assert report.score == 5.0
+    site_packages = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert not list(site_packages.rglob("tfgrade_planted.pth"))
+    assert not (site_packages / "site-packages" / "sitecustomize.py").exists()
+    after = grade_notebook(probe.solution_path.read_bytes(), probe, pool=probe_pool)
+    assert after.score == 5.0
+
+
+def test_a_100_mb_notebook_is_refused_without_being_parsed(probe) -> None:
+    from grader import grade_notebook
+
+    report = grade_notebook(b"{" + b" " * 100_000_000 + b"}", probe)
+    assert report.status is Status.NOT_GRADABLE
+    assert "larger than the 20 MB allowed" in report.message
+    assert report.timings["total"] < 1.0

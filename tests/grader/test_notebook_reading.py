@@ -13,7 +13,7 @@ LIMIT = 20 * 1024 * 1024
     ("fixture", "message"),
     [
         ("garbage-bytes", "not a Jupyter notebook"),
-        ("empty-file", "not a Jupyter notebook"),
+        ("empty-file", "The file is empty"),
         ("json-not-a-notebook", "JSON but not a Jupyter notebook"),
     ],
 )
@@ -23,7 +23,7 @@ def test_what_is_not_a_notebook_is_refused_with_a_readable_reason(fixture: str, 
 
 
 def test_an_oversized_upload_is_refused_before_parsing() -> None:
-    with pytest.raises(NotGradable, match="more than the 1 MB allowed"):
+    with pytest.raises(NotGradable, match="larger than the 1 MB allowed"):
         read_notebook(b" " * 1_500_000, max_bytes=1_000_000)
 
 
