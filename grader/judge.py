@@ -10,14 +10,11 @@ def check_points(assignment: Assignment) -> dict[int, float]:
     checks = assignment.registry.checks
     points: dict[int, float] = {}
     for exercise in assignment.exercises:
-        own = [c for c in checks if c.exercise == exercise.name]
-        fixed = sum(c.points for c in own if c.points is not None)
-        shared = [c for c in own if c.points is None]
-        for number, check in enumerate(checks):
-            if check.exercise == exercise.name:
-                points[number] = (
-                    check.points if check.points is not None else (exercise.points - fixed) / len(shared)
-                )
+        own = [(number, check) for number, check in enumerate(checks) if check.exercise == exercise.name]
+        fixed = sum(check.points for _, check in own if check.points is not None)
+        sharing = sum(1 for _, check in own if check.points is None)
+        for number, check in own:
+            points[number] = check.points if check.points is not None else (exercise.points - fixed) / sharing
     return points
 
 

@@ -21,6 +21,14 @@ SANDBOX_ROOT = "/sandbox"
 SANDBOX_SCRATCH = "/tmp/work"
 MAX_EVENT_BYTES = 32 * 1024 * 1024
 SPAWN_MEMORY_BYTES = 4 * 1024**3
+# Namespaces for everything (network, processes, IPC, users), the system read-only, a private /tmp.
+BWRAP_BASE = (
+    "--unshare-all --die-with-parent --new-session "
+    "--ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 "
+    "--symlink usr/bin /bin --symlink usr/sbin /sbin "
+    "--ro-bind-try /etc/ld.so.cache /etc/ld.so.cache --ro-bind-try /etc/localtime /etc/localtime "
+    "--proc /proc --dev /dev --tmpfs /tmp --chdir /tmp"
+).split()
 
 
 @dataclass(frozen=True)
@@ -117,43 +125,7 @@ class SandboxProcess:
         return runtime
 
     def _bwrap_arguments(self) -> list[str]:
-        arguments = [
-            "--unshare-all",
-            "--die-with-parent",
-            "--new-session",
-            "--ro-bind",
-            "/usr",
-            "/usr",
-            "--symlink",
-            "usr/lib",
-            "/lib",
-            "--symlink",
-            "usr/lib64",
-            "/lib64",
-            "--symlink",
-            "usr/bin",
-            "/bin",
-            "--symlink",
-            "usr/sbin",
-            "/sbin",
-            "--ro-bind-try",
-            "/etc/ld.so.cache",
-            "/etc/ld.so.cache",
-            "--ro-bind-try",
-            "/etc/localtime",
-            "/etc/localtime",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--tmpfs",
-            "/tmp",
-            "--ro-bind",
-            str(RUNTIME),
-            f"{SANDBOX_ROOT}/runtime.py",
-            "--chdir",
-            "/tmp",
-        ]
+        arguments = [*BWRAP_BASE, "--ro-bind", str(RUNTIME), f"{SANDBOX_ROOT}/runtime.py"]
         for prefix in self.host.prefixes:
             arguments += ["--ro-bind", prefix, prefix]
         for slug, folder in self.data_dirs.items():
@@ -273,6 +245,5 @@ class SandboxProcess:
 
     def discard(self) -> None:
         self.kill()
-        self._output.text(wait_seconds=0)
         if self._cgroup:
             self._cgroup.destroy()
