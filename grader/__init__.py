@@ -2,7 +2,7 @@
 
 from grader.assignment import Assignment, AssignmentError, Catalog, Limits
 from grader.intake import refusal
-from grader.pipeline import grade_notebook
+from grader.pipeline import grade_notebook, ungraded_report
 from grader.report import CheckResult, ExerciseResult, ExerciseStatus, GradeReport, Status
 from grader.sandbox.pool import SandboxPool
 from grader.version import GRADER_VERSION
@@ -21,4 +21,5 @@ __all__ = [
     "Status",
     "grade_notebook",
     "refusal",
+    "ungraded_report",
 ]

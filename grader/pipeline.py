@@ -54,10 +54,10 @@ def grade_notebook(
             program = assemble(load_template(assignment.template_path), student)
         return _run_and_judge(assignment, program, notices, pool, threads, timings)
     except NotGradable as refusal:
-        return _without_results(assignment, Status.NOT_GRADABLE, str(refusal), timings)
+        return ungraded_report(assignment, Status.NOT_GRADABLE, str(refusal), timings)
     except Exception:
         logger.exception("grading failed for %s", assignment.slug)
-        return _without_results(
+        return ungraded_report(
             assignment,
             Status.ERROR,
             "The grader failed on its side; this is not your fault and your submission is kept. "
@@ -158,13 +158,16 @@ def _score_line(checks: tuple) -> str:
     return f"You scored {earned:g} of {possible:g}. Read the failed test cases below."
 
 
-def _without_results(assignment: Assignment, status: Status, message: str, timings: Timings) -> GradeReport:
+def ungraded_report(
+    assignment: Assignment, status: Status, message: str, timings: Timings | None = None
+) -> GradeReport:
+    """A well-formed report for a submission whose code never ran: every check listed, none earned."""
     return GradeReport(
         assignment=assignment.slug,
         assignment_version=assignment.version,
         status=status,
         message=message,
         checks=without_results(assignment, message),
-        timings=timings.finish(),
+        timings=timings.finish() if timings else {},
         grader_version=GRADER_VERSION,
     )

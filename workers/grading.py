@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from grader import Assignment, AssignmentError, Catalog, GradeReport, Status
+from grader import GRADER_VERSION, Assignment, AssignmentError, Catalog, GradeReport, Status, ungraded_report
 from workers.database import session_scope
 from workers.models import Delivery, Grading, GradingState, Submission, WorkerHeartbeat, utcnow
 from workers.settings import Settings
@@ -53,13 +53,15 @@ def claim_grading(session: Session, grading_id: int, *, worker: str, stale_secon
 
 
 def failure_report(claim: Claim, assignment: Assignment | None, message: str) -> GradeReport:
+    if assignment is not None:
+        return ungraded_report(assignment, Status.ERROR, message).with_submission_id(claim.submission_id)
     return GradeReport(
         submission_id=claim.submission_id,
         assignment=claim.assignment,
-        assignment_version=assignment.version if assignment else "unknown",
+        assignment_version="unknown",
         status=Status.ERROR,
         message=message,
-        grader_version=assignment.grader_version if assignment else "unknown",
+        grader_version=GRADER_VERSION,
     )
 
 
@@ -162,3 +164,15 @@ def unsent_gradings(session: Session, *, older_than_seconds: float) -> list[int]
     for grading in unsent:
         grading.enqueued_at = utcnow()
     return [grading.id for grading in unsent]
+
+
+def orphaned_gradings(session: Session, *, worker: str) -> list[int]:
+    """Gradings a worker of this hostname was running when it died: a restarted worker (same hostname,
+    fresh heartbeat) would otherwise look alive to `abandoned_gradings` and leave them running forever."""
+    orphaned = session.scalars(
+        select(Grading).where(Grading.state == GradingState.RUNNING, Grading.worker == worker)
+    ).all()
+    for grading in orphaned:
+        grading.state = GradingState.QUEUED
+        grading.enqueued_at = utcnow()
+    return [grading.id for grading in orphaned]
