@@ -29,8 +29,8 @@ class CappedOutput:
 
     def text(self, wait_seconds: float = 2.0) -> str:
         self._thread.join(wait_seconds)
-        head = self._head.decode(errors="replace")
-        tail = self._tail.decode(errors="replace")
+        head = self._head.decode(errors="replace").replace("\x00", "\ufffd")
+        tail = self._tail.decode(errors="replace").replace("\x00", "\ufffd")
         if self._dropped:
             return f"{head}\n... [{self._dropped} bytes of output not kept] ...\n{tail}"
         return head + tail

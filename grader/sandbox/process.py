@@ -223,7 +223,8 @@ class SandboxProcess:
             if signed != token.encode():
                 return {"event": "forged"}
         try:
-            event = json.loads(line)
+            # Databases refuse NUL characters in text; a student's message must not make a report unstorable.
+            event = json.loads(line.replace(b"\\u0000", b"\\ufffd"))
         except ValueError:
             return {"event": "garbled"}
         return event if isinstance(event, dict) else {"event": "garbled"}

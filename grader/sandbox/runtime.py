@@ -43,6 +43,8 @@ def plain(value: object, depth: int = 0) -> object:
     kind = _type(value)
     if depth > 20:
         raise TypeError("observation nested too deeply")
+    if kind is float and (value != value or value in (float("inf"), float("-inf"))):
+        return repr(value)  # JSON has no NaN or infinity; a check then sees a string, not a number
     if kind in _PLAIN_SCALARS:
         return value
     if kind in (list, tuple):

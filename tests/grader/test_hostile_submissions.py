@@ -167,3 +167,12 @@ def test_a_100_mb_notebook_is_refused_without_being_parsed(probe) -> None:
     assert report.status is Status.NOT_GRADABLE
     assert "larger than the 20 MB allowed" in report.message
     assert report.timings["total"] < 1.0
+
+
+def test_nul_characters_and_nan_cannot_make_a_report_unstorable(grade_fixture: GradeFixture) -> None:
+    report = grade_fixture("nul-characters-and-nan")
+    assert report.score == 2.0
+    stored = report.model_dump_json()
+    assert "\\u0000" not in stored and "NaN" not in stored
+    vector = next(check for check in report.checks if check.name == "the vector holds 1, 2, 3")
+    assert vector.message.endswith("but got: ['nan', 2.0, 3.0].")
