@@ -3,14 +3,24 @@ import socket
 
 from grader import Catalog, SandboxPool
 from workers.celery_app import GRADING_QUEUE
+from workers.database import session_scope
+from workers.grading import orphaned_gradings
 from workers.heartbeat import Heartbeat
-from workers.queueing import celery_for
+from workers.queueing import celery_for, enqueue_grading
 from workers.runtime import WorkerRuntime, install_runtime
 from workers.settings import Settings
 
 
 def default_hostname() -> str:
     return f"tfgrade-{os.getpid()}@{socket.gethostname()}"
+
+
+def requeue_orphans(settings: Settings, hostname: str) -> None:
+    """Before consuming: what an earlier process of this hostname left running cannot be running now."""
+    with session_scope(settings.database_url) as session:
+        orphaned = orphaned_gradings(session, worker=hostname)
+    for grading_id in orphaned:
+        enqueue_grading(settings, grading_id)
 
 
 def run_worker(settings: Settings, *, queues: list[str], concurrency: int, hostname: str) -> None:
@@ -21,6 +31,8 @@ def run_worker(settings: Settings, *, queues: list[str], concurrency: int, hostn
     install_runtime(WorkerRuntime(settings=settings, hostname=hostname, catalog=catalog, pool=pool))
     celery = celery_for(settings)
     celery.loader.import_default_modules()
+    if grades:
+        requeue_orphans(settings, hostname)
     heartbeat = Heartbeat(settings, hostname, recovers_gradings=grades)
     heartbeat.start()
     try:

@@ -1,0 +1,72 @@
+"""A grading worker, or the sandbox under it, dies mid-grade: nothing is lost or graded twice."""
+
+import time
+
+import notebooks
+import pytest
+from service_processes import wait_until
+from stack import Stack, kill, sandbox_runtimes
+
+from workers.database import session_scope
+from workers.models import Submission
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="grader bug: a sandbox killed from outside (host OOM killer, operator) is reported as `graded` "
+    "with 'Your code ended the grading process early' and a partial score, so the worker cannot retry it",
+)
+def test_a_sandbox_killed_mid_grade_is_graded_again_with_the_right_score(stack: Stack) -> None:
+    submission_id = stack.submit(notebooks.solution())
+    stack.wait_running(submission_id)
+    worker = stack.workers["worker-a"]
+    wait_until(lambda: bool(sandbox_runtimes(worker.pid)), 30, "the sandbox at work")
+    time.sleep(3)  # well into training
+    for pid in sandbox_runtimes(worker.pid):
+        kill(pid)
+    stack.wait_final([submission_id], 240)
+    stack.assert_each_final_once({submission_id: ("graded", 10.0)})
+
+
+def test_a_worker_killed_mid_grade_and_restarted_grades_everything_once(stack: Stack) -> None:
+    slow = stack.submit(notebooks.sleeps_then_skips_training())
+    queued = [stack.submit(notebooks.template()), stack.submit(notebooks.untrained())]
+    stack.wait_running(slow)
+    time.sleep(2)
+    stack.kill_worker("worker-a")
+    stack.start_worker("worker-a")  # same hostname, as a restarted container or service would have
+    stack.wait_final([slow, *queued], 180)
+    stack.assert_each_final_once(
+        {slow: ("graded", 6.0), queued[0]: ("graded", 0.0), queued[1]: ("graded", 6.0)}
+    )
+    assert stack.grading(slow).attempts == 2
+
+
+def test_a_notebook_that_kills_its_worker_every_time_ends_as_an_error_without_blocking_others(
+    stack: Stack,
+) -> None:
+    poison = stack.submit(notebooks.sleeps_then_skips_training())
+    behind = [stack.submit(notebooks.untrained()), stack.submit(notebooks.template())]
+    kills = 0
+    deadline = time.monotonic() + 300
+    while stack.grading(poison).status is None:
+        assert time.monotonic() < deadline, f"still not final after {kills} kills (logs in {stack.root})"
+        grading = stack.grading(poison)
+        if grading.state == "running" and grading.attempts > kills:
+            time.sleep(1)
+            stack.kill_worker("worker-a")
+            kills += 1
+            stack.start_worker("worker-a")
+        time.sleep(0.2)
+    attempts = stack.settings.max_grading_attempts
+    assert kills == attempts
+    stack.wait_final(behind, 120)
+    stack.assert_each_final_once(
+        {poison: ("error", 0.0), behind[0]: ("graded", 6.0), behind[1]: ("graded", 0.0)}
+    )
+    with session_scope(stack.settings.database_url) as session:
+        result = session.get_one(Submission, poison).result
+        assert result is not None and result.attempts == attempts + 1
+        assert f"stopped the grader {attempts} times" in (result.report or {})["message"]
