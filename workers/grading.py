@@ -4,8 +4,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from grader import GRADER_VERSION, Assignment, AssignmentError, Catalog, GradeReport, Status, ungraded_report
@@ -14,6 +16,8 @@ from workers.models import Delivery, Grading, GradingState, Submission, WorkerHe
 from workers.settings import Settings
 
 Grade = Callable[[bytes, Assignment], GradeReport]
+T = TypeVar("T")
+DATABASE_RETRY_SECONDS = 120.0
 log = logging.getLogger(__name__)
 
 
@@ -129,17 +133,43 @@ def record_result(session: Session, claim: Claim, report: GradeReport, duration:
     return [delivery.id]
 
 
+def retrying_database(action: Callable[[], T], *, seconds: float = DATABASE_RETRY_SECONDS) -> T:
+    """Waits out a database that is away for a while (restart, failover) instead of failing the task:
+    a failed task is acknowledged, and its grading would stay queued or running forever."""
+    deadline = time.monotonic() + seconds
+    delay = 0.5
+    while True:
+        try:
+            return action()
+        except OperationalError:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("database unreachable; retrying in %.1f s", delay, exc_info=True)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
 def grade_submission(
     grading_id: int, *, settings: Settings, catalog: Catalog, grade: Grade, worker: str
 ) -> list[int]:
-    with session_scope(settings.database_url) as session:
-        claim = claim_grading(session, grading_id, worker=worker, stale_seconds=settings.worker_stale_seconds)
+    def claim_it() -> Claim | None:
+        with session_scope(settings.database_url) as session:
+            return claim_grading(
+                session, grading_id, worker=worker, stale_seconds=settings.worker_stale_seconds
+            )
+
+    claim = retrying_database(claim_it)
     if claim is None:
         return []
     started = time.monotonic()
     report = produce_report(claim, catalog=catalog, grade=grade, max_attempts=settings.max_grading_attempts)
-    with session_scope(settings.database_url) as session:
-        return record_result(session, claim, report, time.monotonic() - started)
+    duration = time.monotonic() - started
+
+    def record_it() -> list[int]:
+        with session_scope(settings.database_url) as session:
+            return record_result(session, claim, report, duration)
+
+    return retrying_database(record_it)
 
 
 def abandoned_gradings(session: Session, *, stale_seconds: float) -> list[int]:

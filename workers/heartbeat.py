@@ -48,9 +48,11 @@ class Heartbeat(threading.Thread):
         with session_scope(self.settings.database_url) as session:
             recovered = abandoned_gradings(session, stale_seconds=self.settings.worker_stale_seconds)
             recovered += unsent_gradings(session, older_than_seconds=UNSENT_GRACE_SECONDS)
-        for grading_id in recovered:
-            log.warning("requeueing grading %s (its worker died or it was never sent)", grading_id)
-            enqueue_grading(self.settings, grading_id)
+            # Sent before the commit: when the broker is away, the marks roll back and the next tick
+            # tries again (a grading sent twice is graded once).
+            for grading_id in recovered:
+                log.warning("requeueing grading %s (its worker died or it was never sent)", grading_id)
+                enqueue_grading(self.settings, grading_id)
 
     def stop(self) -> None:
         self.stopped.set()

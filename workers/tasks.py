@@ -4,7 +4,7 @@ from grader import Assignment, GradeReport, grade_notebook
 from workers.celery_app import DELIVER_TASK, GRADE_TASK
 from workers.database import session_scope
 from workers.delivery import attempt_delivery, give_up
-from workers.grading import grade_submission
+from workers.grading import grade_submission, retrying_database
 from workers.queueing import enqueue_delivery
 from workers.runtime import current_runtime
 
@@ -30,8 +30,12 @@ def grade(grading_id: int) -> None:
 @shared_task(name=DELIVER_TASK, bind=True, max_retries=None)
 def deliver(self: Task, delivery_id: int) -> None:
     settings = current_runtime().settings
-    with session_scope(settings.database_url) as session:
-        finished = attempt_delivery(session, delivery_id, settings)
+
+    def attempt() -> bool:
+        with session_scope(settings.database_url) as session:
+            return attempt_delivery(session, delivery_id, settings)
+
+    finished = retrying_database(attempt)
     if finished:
         return
     retries = self.request.retries

@@ -176,14 +176,16 @@ class Stack:
         worker.kill()
         worker.wait()
 
-    def wait_sandbox_done(self, submission_id: str, hostname: str = "worker-a") -> None:
-        """Waits until the grading is running in a sandbox and then until that sandbox has ended: the
-        worker is then writing the result (this needs a notebook that runs a few seconds)."""
+    def busy_sandboxes(self, submission_id: str, hostname: str = "worker-a") -> set[int]:
+        """The sandbox processes under a worker once this submission is running in one."""
         self.wait_running(submission_id)
         pid = self.workers[hostname].pid
         wait_until(lambda: bool(sandbox_runtimes(pid)), 60, "a sandbox at work")
-        busy = set(sandbox_runtimes(pid))
-        wait_until(lambda: not busy & set(sandbox_runtimes(pid)), 120, "the sandbox to finish")
+        return set(sandbox_runtimes(pid))
+
+    def wait_gone(self, pids: set[int]) -> None:
+        """Waits until these sandboxes ended: the worker is then writing the result."""
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids), 120, "the sandbox to end")
 
     def wait_ready(self) -> None:
         wait_until(lambda: ready(self.url), 120, f"tfgrade ready (logs in {self.root})")
