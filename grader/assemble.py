@@ -19,6 +19,7 @@ class Program:
     cells: tuple[ProgramCell, ...]
     exercises: tuple[str, ...]
     problems: dict[str, str]
+    notes: dict[str, str]
     notices: tuple[str, ...]
 
 
@@ -34,7 +35,8 @@ def assemble(template: Notebook, student: Notebook) -> Program:
     problems = {
         match.template.name: match.problem for match in matches if match.problem and not match.student
     }
-    notices = [match.problem for match in matches if match.problem and match.student]
+    notes = {match.template.name: match.problem for match in matches if match.problem and match.student}
+    notices = list(notes.values())
     edited_outside = []
     cells: list[ProgramCell] = []
     current_exercise: str | None = None
@@ -74,7 +76,8 @@ def assemble(template: Notebook, student: Notebook) -> Program:
             + ", ".join(edited_outside)
             + "."
         )
-    return Program(tuple(cells), tuple(match.template.name for match in matches), problems, tuple(notices))
+    exercises = tuple(match.template.name for match in matches)
+    return Program(tuple(cells), exercises, problems, notes, tuple(notices))
 
 
 def _splice(template: ExerciseCell, student: ExerciseCell) -> str:

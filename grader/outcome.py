@@ -90,9 +90,8 @@ def interpret(
                 message=f"Not run: grading stopped earlier. {message}",
             )
         else:
-            exercises[name] = ExerciseResult(
-                name=name, status=ExerciseStatus.OK, message="Ran without errors."
-            )
+            message = program.notes.get(name, "Ran without errors.")
+            exercises[name] = ExerciseResult(name=name, status=ExerciseStatus.OK, message=message)
     return Interpretation(status, message, exercises, observations, observation_errors)
 
 

@@ -106,6 +106,10 @@ def test_a_duplicated_graded_cell_is_graded_once_and_reported(grade_fixture: Gra
     report = grade_fixture("duplicated-graded-cell")
     assert report.score == 5.0
     assert "Your notebook has 2 graded cells for 'make_vector'" in report.message
+    vector = next(exercise for exercise in report.exercises if exercise.name == "make_vector")
+    assert vector.message.startswith(
+        "Your notebook has 2 graded cells for 'make_vector'; the first one was graded."
+    )
 
 
 @pytest.mark.parametrize(
