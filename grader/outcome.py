@@ -8,6 +8,8 @@ from grader.report import ExerciseResult, ExerciseStatus, Status
 from grader.sandbox.process import RunOutcome
 
 SIGXCPU = 24
+# bubblewrap reports a child killed by signal N as exit status 128 + N.
+SIGNAL_EXIT_BASE = 128
 
 
 @dataclass
@@ -90,8 +92,8 @@ def interpret(
                 message=f"Not run: grading stopped earlier. {message}",
             )
         else:
-            message = program.notes.get(name, "Ran without errors.")
-            exercises[name] = ExerciseResult(name=name, status=ExerciseStatus.OK, message=message)
+            note = program.notes.get(name, "Ran without errors.")
+            exercises[name] = ExerciseResult(name=name, status=ExerciseStatus.OK, message=note)
     return Interpretation(status, message, exercises, observations, observation_errors)
 
 
@@ -103,7 +105,8 @@ def _overall(
             f"Your notebook used more than the {memory_mb} MB of memory allowed and was stopped. Look for very "
             "large arrays or models, or data loaded many times."
         )
-    if outcome.timed_out or outcome.exit_code in (-SIGXCPU, SIGXCPU):
+    signal = _killing_signal(outcome.exit_code)
+    if outcome.timed_out or signal == SIGXCPU:
         return Status.TIMEOUT, (
             f"Your notebook ran longer than the {wall_seconds:.0f} seconds allowed and was stopped. Look for "
             "an endless loop, or training with far more epochs or data than asked."
@@ -118,6 +121,11 @@ def _overall(
             Status.ERROR,
             "The grader could not start your notebook; this is not your fault. Try again later.",
         )
+    if not outcome.finished and signal is not None:
+        return Status.ERROR, (
+            f"The grading process was stopped from outside (signal {signal}) before your notebook finished; "
+            "this is not your fault, and it will be graded again."
+        )
     if not outcome.finished:
         return Status.GRADED, (
             "Your code ended the grading process early (for example with os._exit or by killing the process); "
@@ -130,6 +138,14 @@ def _to_blame(program: Program, number: int, failures: dict[str, tuple[ExerciseS
     """Mirrors the sandbox's rule: a frozen cell's failure is not blamed on its exercise when an
     earlier exercise had already failed or was missing."""
     return program.cells[number].is_exercise_cell or not (failures or program.problems)
+
+
+def _killing_signal(exit_code: int | None) -> int | None:
+    if exit_code is None:
+        return None
+    if exit_code < 0:
+        return -exit_code
+    return exit_code - SIGNAL_EXIT_BASE if exit_code > SIGNAL_EXIT_BASE else None
 
 
 def _cell_number(event: dict[str, Any], program: Program) -> int | None:

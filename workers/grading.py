@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from grader import GRADER_VERSION, Assignment, AssignmentError, Catalog, GradeReport, Status, ungraded_report
 from workers.database import session_scope
 from workers.models import Delivery, Grading, GradingState, Submission, WorkerHeartbeat, utcnow
+from workers.queueing import enqueue_grading
 from workers.settings import Settings
 
 Grade = Callable[[bytes, Assignment], GradeReport]
@@ -133,6 +134,39 @@ def record_result(session: Session, claim: Claim, report: GradeReport, duration:
     return [delivery.id]
 
 
+def retry_later(settings: Settings, claim: Claim) -> None:
+    """An `error` is the grader's side failing (a sandbox killed from outside, a crash): the attempt is
+    given back to the queue rather than written as the result, until the attempts run out."""
+
+    def release() -> bool:
+        with session_scope(settings.database_url) as session:
+            released = session.execute(
+                update(Grading)
+                .where(
+                    Grading.id == claim.grading_id,
+                    Grading.state == GradingState.RUNNING,
+                    Grading.attempts == claim.attempt,
+                )
+                .values(state=GradingState.QUEUED, enqueued_at=None)
+            )
+            return released.rowcount == 1  # type: ignore[attr-defined]
+
+    if not retrying_database(release):
+        return
+    log.warning(
+        "grading %s failed on the grader's side; attempt %s given back", claim.grading_id, claim.attempt
+    )
+    try:
+        enqueue_grading(settings, claim.grading_id)
+    except Exception:
+        log.warning(
+            "broker unavailable; grading %s will be sent by a worker", claim.grading_id, exc_info=True
+        )
+        return
+    with session_scope(settings.database_url) as session:
+        session.get_one(Grading, claim.grading_id).enqueued_at = utcnow()
+
+
 def retrying_database(action: Callable[[], T], *, seconds: float = DATABASE_RETRY_SECONDS) -> T:
     """Waits out a database that is away for a while (restart, failover) instead of failing the task:
     a failed task is acknowledged, and its grading would stay queued or running forever."""
@@ -164,6 +198,9 @@ def grade_submission(
     started = time.monotonic()
     report = produce_report(claim, catalog=catalog, grade=grade, max_attempts=settings.max_grading_attempts)
     duration = time.monotonic() - started
+    if report.status is Status.ERROR and claim.attempt < settings.max_grading_attempts:
+        retry_later(settings, claim)
+        return []
 
     def record_it() -> list[int]:
         with session_scope(settings.database_url) as session:

@@ -165,8 +165,9 @@ class SandboxProcess:
             outcome.timed_out = not outcome.finished and time.monotonic() >= deadline
         finally:
             outcome.seconds = time.monotonic() - started
+            # Whether the process ended on its own, before the grader's own kill below.
+            outcome.exit_code = self._process.poll()
             self.kill()
-            outcome.exit_code = self._process.returncode
             outcome.output = self._output.text()
             if self._cgroup:
                 outcome.out_of_memory = self._cgroup.out_of_memory()

@@ -13,11 +13,6 @@ from workers.models import Submission
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grader bug: a sandbox killed from outside (host OOM killer, operator) is reported as `graded` "
-    "with 'Your code ended the grading process early' and a partial score, so the worker cannot retry it",
-)
 def test_a_sandbox_killed_mid_grade_is_graded_again_with_the_right_score(stack: Stack) -> None:
     submission_id = stack.submit(notebooks.solution())
     stack.wait_running(submission_id)

@@ -52,16 +52,23 @@ def test_a_notebook_that_keeps_killing_its_worker_ends_as_an_error(
         assert "stopped the grader" in (submission.result.report or {})["message"]
 
 
-def test_a_failing_grader_gives_an_error_report_not_a_lost_submission(
+def test_a_failing_grader_is_retried_then_gives_an_error_report_not_a_lost_submission(
     settings: Settings, student: Login, solution: bytes
 ) -> None:
     submission_id = submit(settings, student, solution)
     grading_id = latest_grading(settings, submission_id)
+    for attempt in range(1, settings.max_grading_attempts):
+        grade_submission(grading_id, settings=settings, catalog=Catalog(), grade=broken_grader, worker="w")
+        with session_scope(settings.database_url) as session:
+            grading = session.get_one(Grading, grading_id)
+            assert (grading.state, grading.attempts, grading.status) == (GradingState.QUEUED, attempt, None)
+            assert grading.enqueued_at is not None
     grade_submission(grading_id, settings=settings, catalog=Catalog(), grade=broken_grader, worker="w")
     with session_scope(settings.database_url) as session:
         submission = session.get_one(Submission, submission_id)
         assert submission.status == "error"
         assert submission.result is not None and submission.result.state == GradingState.DONE
+        assert submission.result.attempts == settings.max_grading_attempts
 
 
 def test_work_of_a_live_worker_is_left_alone_and_of_a_dead_one_requeued(
