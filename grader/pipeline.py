@@ -75,13 +75,13 @@ def _run_and_judge(
     timings: Timings,
 ) -> GradeReport:
     host = pool.host if pool else detect_host()
+    job = _job(assignment, program, threads or _default_threads(pool))
     with timings.phase("sandbox_start"):
         process = (
             pool.acquire(assignment.slug)
             if pool
             else SandboxProcess(host, {assignment.slug: assignment.data_dir})
         )
-        job = _job(assignment, program, threads or _default_threads(pool))
         ready = process.wait_ready(READY_TIMEOUT_SECONDS)
     try:
         if not ready:
