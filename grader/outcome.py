@@ -44,9 +44,9 @@ def interpret(
             running = None
             ran_out_of_memory |= event.get("kind") == "memory"
             exercise = program.cells[number].exercise
-            message = str(event.get("message", ""))
+            detail = str(event.get("message", ""))
             if exercise is None:
-                setup_failure = setup_failure or message
+                setup_failure = setup_failure or detail
             elif exercise not in failures and _to_blame(program, number, failures):
                 failure = (
                     ExerciseStatus.SYNTAX_ERROR
@@ -54,17 +54,17 @@ def interpret(
                     else ExerciseStatus.EXCEPTION
                 )
                 if not program.cells[number].is_exercise_cell:
-                    message = f"a later cell of the notebook that uses it failed ({message})"
-                failures[exercise] = (failure, message)
+                    detail = f"a later cell of the notebook that uses it failed ({detail})"
+                failures[exercise] = (failure, detail)
         elif kind == "observation" and isinstance(event.get("name"), str):
             observations[event["name"]] = event.get("value")
         elif kind == "observation_failed" and isinstance(event.get("name"), str):
             ran_out_of_memory |= event.get("kind") == "memory"
-            message = str(event.get("message", ""))
-            observation_errors[event["name"]] = message
+            detail = str(event.get("message", ""))
+            observation_errors[event["name"]] = detail
             exercise = observation_exercises.get(event["name"])
             if exercise is not None and exercise not in failures:
-                failures[exercise] = (ExerciseStatus.EXCEPTION, f"when called by the grader, {message}")
+                failures[exercise] = (ExerciseStatus.EXCEPTION, f"when called by the grader, {detail}")
 
     interrupted_exercise = program.cells[running].exercise if running is not None else None
     status, message = _overall(outcome, ran_out_of_memory, setup_failure, memory_mb, wall_seconds)
