@@ -22,6 +22,7 @@ SANDBOX_SCRATCH = "/tmp/work"
 MAX_EVENT_BYTES = 32 * 1024 * 1024
 SPAWN_MEMORY_BYTES = 4 * 1024**3
 SANDBOX_NICENESS = 10
+EXIT_GRACE_SECONDS = 2.0
 # Namespaces for everything (network, processes, IPC, users), the system read-only, a private /tmp.
 BWRAP_BASE = (
     "--unshare-all --die-with-parent --new-session "
@@ -169,7 +170,13 @@ class SandboxProcess:
             outcome.timed_out = not outcome.finished and time.monotonic() >= deadline
         finally:
             outcome.seconds = time.monotonic() - started
-            # Whether the process ended on its own, before the grader's own kill below.
+            # How the process ended on its own, if it did, before the grader's own kill below. Its events
+            # stop a moment before it exits, so a process that stopped talking gets that moment to exit.
+            if not outcome.finished and not outcome.timed_out:
+                try:
+                    self._process.wait(timeout=EXIT_GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    pass
             outcome.exit_code = self._process.poll()
             self.kill()
             outcome.output = self._output.text()
