@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -89,15 +89,20 @@ def produce_report(claim: Claim, *, catalog: Catalog, grade: Grade, max_attempts
         return failure_report(claim, assignment, "The grader failed on this notebook; staff have been told.")
 
 
+def this_attempt(claim: Claim) -> tuple[ColumnElement[bool], ...]:
+    """The grading as this claim left it: still running this very attempt, so a write lands only once."""
+    return (
+        Grading.id == claim.grading_id,
+        Grading.state == GradingState.RUNNING,
+        Grading.attempts == claim.attempt,
+    )
+
+
 def record_result(session: Session, claim: Claim, report: GradeReport, duration: float) -> list[int]:
     """Writes the attempt's result once; returns the callback deliveries it created."""
     written = session.execute(
         update(Grading)
-        .where(
-            Grading.id == claim.grading_id,
-            Grading.state == GradingState.RUNNING,
-            Grading.attempts == claim.attempt,
-        )
+        .where(*this_attempt(claim))
         .values(
             state=GradingState.DONE,
             finished_at=utcnow(),
@@ -142,11 +147,7 @@ def retry_later(settings: Settings, claim: Claim) -> None:
         with session_scope(settings.database_url) as session:
             released = session.execute(
                 update(Grading)
-                .where(
-                    Grading.id == claim.grading_id,
-                    Grading.state == GradingState.RUNNING,
-                    Grading.attempts == claim.attempt,
-                )
+                .where(*this_attempt(claim))
                 .values(state=GradingState.QUEUED, enqueued_at=None)
             )
             return released.rowcount == 1  # type: ignore[attr-defined]
