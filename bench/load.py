@@ -34,14 +34,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "service"))
 
 from service_processes import (  # noqa: E402
+    callback_receiver,
     create_database,
     free_port,
     postgres,
@@ -175,28 +175,16 @@ class Lms:
 
 
 @contextmanager
-def lms_receiver() -> Any:
-    port = free_port()
-    receiver = Lms(url=f"http://127.0.0.1:{port}/callback")
+def lms_receiver() -> Iterator[Lms]:
+    receiver = Lms(url="")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            receiver.callbacks.append(Received(time.time(), headers, body, receiver.signed(body, headers)))
-            self.send_response(204)
-            self.end_headers()
+    def answer(headers: dict[str, str], body: bytes) -> int:
+        receiver.callbacks.append(Received(time.time(), headers, body, receiver.signed(body, headers)))
+        return 204
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with callback_receiver(answer) as url:
+        receiver.url = url
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --- submissions --------------------------------------------------------------------------------------

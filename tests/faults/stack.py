@@ -6,19 +6,25 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
-from service_processes import create_database, free_port, ready, running, tfgrade, wait_until
+from service_processes import (
+    callback_receiver,
+    create_database,
+    free_port,
+    ready,
+    running,
+    tfgrade,
+    wait_until,
+)
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
@@ -58,26 +64,15 @@ class Lms:
 
 @contextmanager
 def lms() -> Iterator[Lms]:
-    port = free_port()
-    receiver = Lms(url=f"http://127.0.0.1:{port}/callback")
+    receiver = Lms(url="")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            receiver.callbacks.append(Callback({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(204)
-            self.end_headers()
+    def answer(headers: dict[str, str], body: bytes) -> int:
+        receiver.callbacks.append(Callback(headers, body))
+        return 204
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with callback_receiver(answer) as url:
+        receiver.url = url
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class RedisServer:

@@ -1,17 +1,25 @@
 import itertools
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from queue import Queue
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service_processes import create_database, free_port, postgres, ready, redis, running, tfgrade, wait_until
+from service_processes import (
+    callback_receiver,
+    create_database,
+    free_port,
+    postgres,
+    ready,
+    redis,
+    running,
+    tfgrade,
+    wait_until,
+)
 from sqlalchemy import select
 
 from app.accounts import add_student, create_api_token
@@ -189,25 +197,15 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    port = free_port()
-    lms = Receiver(url=f"http://127.0.0.1:{port}/callback")
+    lms = Receiver(url="")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            lms.received.put(Received({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(lms.statuses.pop(0) if lms.statuses else 204)
-            self.end_headers()
+    def answer(headers: dict[str, str], body: bytes) -> int:
+        lms.received.put(Received(headers, body))
+        return lms.statuses.pop(0) if lms.statuses else 204
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield lms
-    server.shutdown()
-    server.server_close()
+    with callback_receiver(answer) as url:
+        lms.url = url
+        yield lms
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -21,6 +24,31 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def callback_receiver(answer: Callable[[dict[str, str], bytes], int]) -> Iterator[str]:
+    """An LMS on loopback: every POST's lower-cased headers and body go to `answer`, whose return value is
+    the HTTP status sent back. Yields the callback URL."""
+    port = free_port()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the handler API's name
+            body = self.rfile.read(int(self.headers["content-length"]))
+            status = answer({k.lower(): v for k, v in self.headers.items()}, body)
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{port}/callback"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
