@@ -1,4 +1,6 @@
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from app.deps import Instructor, SessionDep, SettingsDep
 from app.errors import NotFound
@@ -8,10 +10,14 @@ from workers.models import Delivery, DeliveryState
 from workers.queueing import enqueue_delivery
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"])
+# Ids are 64-bit integer keys in every database we run on; larger ones are refused before a query.
+DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.post("/{delivery_id}/resend", status_code=202)
-def resend(delivery_id: int, _: Instructor, session: SessionDep, settings: SettingsDep) -> DeliveryPublic:
+def resend(
+    delivery_id: DeliveryId, _: Instructor, session: SessionDep, settings: SettingsDep
+) -> DeliveryPublic:
     """Sends the callback again, with the same webhook-id so the LMS can drop a repeat."""
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
