@@ -30,7 +30,6 @@ import math
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -716,7 +715,6 @@ def main() -> int:
     everything = [v for values in to_result.values() for v in values]
     burst_uploads = [item.upload_seconds for item in planned if not item.late]
     all_probe = [v for values in probed.timings.values() for v in values]
-    import_seconds = statistics.median(b["import_seconds"] for b in bare.values())
 
     print("\n=== results ===")
     print(
@@ -733,12 +731,7 @@ def main() -> int:
         f"ideal {ideal_seconds:.1f} s = {len(planned) / ideal_seconds * 60:.1f}/min "
         f"(bare compute summed / {cores} cores); ratio {ideal_seconds / elapsed:.2f}"
     )
-    respawn_ideal = ideal_seconds + len(planned) * import_seconds / cores
-    print(
-        f"  with a fresh sandbox per submission (import tensorflow {import_seconds:.1f} s each): "
-        f"{respawn_ideal:.1f} s, ratio {respawn_ideal / elapsed:.2f}; machine CPU busy "
-        f"{busy_fraction(cpu_before, cpu_after):.0%} from burst to last result"
-    )
+    print(f"  machine CPU busy {busy_fraction(cpu_before, cpu_after):.0%} from burst to last result")
     bare_cpu = sum(bare[item.kind.name]["cpu"] for item in planned)
     print(
         f"  bare compute CPU {bare_cpu:.0f} s: ideal by CPU {bare_cpu / cores:.1f} s, ratio "

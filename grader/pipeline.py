@@ -17,7 +17,7 @@ from grader.outcome import interpret
 from grader.report import GradeReport, Status
 from grader.sandbox.host import detect_host
 from grader.sandbox.pool import SandboxPool
-from grader.sandbox.process import Job, SandboxProcess
+from grader.sandbox.process import Job, Zygote
 from grader.version import GRADER_VERSION
 
 READY_TIMEOUT_SECONDS = 120.0
@@ -77,21 +77,20 @@ def _run_and_judge(
     host = pool.host if pool else detect_host()
     job = _job(assignment, program, threads or _default_threads(pool))
     with timings.phase("sandbox_start"):
-        process = (
-            pool.acquire(assignment.slug)
-            if pool
-            else SandboxProcess(host, {assignment.slug: assignment.data_dir})
+        zygote = (
+            pool.acquire(assignment.slug) if pool else Zygote(host, {assignment.slug: assignment.data_dir})
         )
-        ready = process.wait_ready(READY_TIMEOUT_SECONDS)
+        ready = zygote.wait_ready(READY_TIMEOUT_SECONDS)
     try:
         if not ready:
-            process.discard()
             raise RuntimeError("the sandbox did not become ready")
         with timings.phase("run"):
-            outcome = process.run(job)
+            outcome = zygote.run(job)
     finally:
         if pool:
-            pool.replenish()
+            pool.release(zygote)
+        else:
+            zygote.close()
     with timings.phase("judge"):
         limits = assignment.limits
         observed = {

@@ -22,10 +22,9 @@ class SandboxCgroup:
     def join_files(self) -> tuple[Path, Path]:
         return self.memory / "cgroup.procs", self.pids / "cgroup.procs"
 
-    def apply_job_limits(self, memory_bytes: int, max_processes: int) -> None:
-        with contextlib.suppress(OSError):
-            (self.memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
-            (self.pids / "pids.max").write_text(str(max_processes))
+    def add(self, pid: int) -> None:
+        for procs in self.join_files:
+            procs.write_text(str(pid))
 
     def out_of_memory(self) -> bool:
         try:
@@ -42,6 +41,15 @@ class SandboxCgroup:
             return int((self.memory / "memory.max_usage_in_bytes").read_text())
         except (OSError, ValueError):
             return 0
+
+    def kill_members(self) -> None:
+        """Kill everything inside; a fork bomb's late children are caught by asking again."""
+        deadline = time.monotonic() + 10
+        while (pids := _members(self.pids) or _members(self.memory)) and time.monotonic() < deadline:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
 
     def destroy(self) -> None:
         """Kill whatever is left inside, then remove the cgroup folders."""

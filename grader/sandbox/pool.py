@@ -1,10 +1,10 @@
-"""Sandbox processes started ahead of demand, TensorFlow already imported, each used for one job."""
+"""Sandbox zygotes started ahead of demand, TensorFlow already imported, one per grading slot."""
 
 import threading
 
 from grader.assignment import Catalog
 from grader.sandbox.host import Host, detect_host
-from grader.sandbox.process import SandboxProcess
+from grader.sandbox.process import Zygote
 
 
 class SandboxPool:
@@ -14,35 +14,41 @@ class SandboxPool:
         self._host = host or detect_host()
         self._lock = threading.Lock()
         self._closed = False
-        self._idle: list[SandboxProcess] = [self._spawn() for _ in range(size)]
+        self._idle: list[Zygote] = [self._spawn() for _ in range(size)]
 
     @property
     def host(self) -> Host:
         return self._host
 
-    def _spawn(self) -> SandboxProcess:
-        return SandboxProcess(self._host, self._catalog.data_dirs())
+    def _spawn(self) -> Zygote:
+        return Zygote(self._host, self._catalog.data_dirs())
 
-    def acquire(self, slug: str) -> SandboxProcess:
+    def acquire(self, slug: str) -> Zygote:
+        """A zygote for one job at a time; give it back with `release`."""
         with self._lock:
             while self._idle:
-                process = self._idle.pop(0)
-                if slug in process.data_dirs or slug not in self._catalog.data_dirs():
-                    return process
-                process.discard()
+                zygote = self._idle.pop(0)
+                if slug in zygote.data_dirs or slug not in self._catalog.data_dirs():
+                    return zygote
+                zygote.close()  # started before this assignment's data existed
         return self._spawn()
 
-    def wait_warm(self, timeout: float) -> bool:
-        """Block until every idle sandbox has TensorFlow imported (for start-up and benchmarks)."""
+    def release(self, zygote: Zygote) -> None:
+        """Takes a zygote back after its job; one that died is replaced, so the pool stays warm."""
         with self._lock:
-            idle = list(self._idle)
-        return all(process.wait_ready(timeout) for process in idle)
-
-    def replenish(self) -> None:
-        """Top the pool up after a job: spawning then, not during the job, leaves it the CPU."""
+            if not self._closed and zygote.usable and len(self._idle) < self.size:
+                self._idle.append(zygote)
+                return
+        zygote.close()
         with self._lock:
             while not self._closed and len(self._idle) < self.size:
                 self._idle.append(self._spawn())
+
+    def wait_warm(self, timeout: float) -> bool:
+        """Block until every idle zygote has TensorFlow imported (for start-up and benchmarks)."""
+        with self._lock:
+            idle = list(self._idle)
+        return all(zygote.wait_ready(timeout) for zygote in idle)
 
     def __enter__(self) -> "SandboxPool":
         return self
@@ -54,5 +60,5 @@ class SandboxPool:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
-        for process in idle:
-            process.discard()
+        for zygote in idle:
+            zygote.close()

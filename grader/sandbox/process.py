@@ -1,28 +1,44 @@
-"""One sandbox process: started ahead of demand with TensorFlow imported, used for one job, then killed."""
+"""The host's side of a sandbox zygote: started ahead of demand, it forks one isolated process per job.
 
+The zygote (zygote.py, inside bubblewrap as the unprivileged sandbox user) pays for importing TensorFlow
+once; each job then costs a fork. The job's process gets its own namespaces inside the zygote's
+(zygote.py says which), its own cgroup with the job's memory and process caps, and is killed with
+everything it started when its job ends.
+"""
+
+import contextlib
 import json
 import os
 import secrets
-import selectors
+import signal
+import socket
+import struct
 import subprocess
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from grader.sandbox.capture import CappedOutput
 from grader.sandbox.cgroups import SandboxCgroup
+from grader.sandbox.events import EventReader
 from grader.sandbox.host import Host
 
-RUNTIME = Path(__file__).with_name("runtime.py")
+SANDBOX_FILES = tuple(Path(__file__).with_name(name) for name in ("zygote.py", "runtime.py"))
 SANDBOX_ROOT = "/sandbox"
 SANDBOX_SCRATCH = "/tmp/work"
-MAX_EVENT_BYTES = 32 * 1024 * 1024
-SPAWN_MEMORY_BYTES = 4 * 1024**3
+ZYGOTE_MEMORY_BYTES = 4 * 1024**3
+ZYGOTE_MAX_PROCESSES = 4096
+# Besides the student's own processes, a job has the forked process that entered its namespaces and that
+# namespace's first process.
+JOB_HELPER_PROCESSES = 2
 SANDBOX_NICENESS = 10
 EXIT_GRACE_SECONDS = 2.0
+HELLO_TIMEOUT_SECONDS = 10.0
+SIGKILL_EXIT_CODE = 128 + signal.SIGKILL
+_CREDENTIALS = struct.Struct("iII")
 # Namespaces for everything (network, processes, IPC, users), the system read-only, a private /tmp.
 BWRAP_BASE = (
     "--unshare-all --die-with-parent --new-session "
@@ -31,6 +47,10 @@ BWRAP_BASE = (
     "--ro-bind-try /etc/ld.so.cache /etc/ld.so.cache --ro-bind-try /etc/localtime /etc/localtime "
     "--proc /proc --dev /dev --tmpfs /tmp --chdir /tmp"
 ).split()
+
+
+class SandboxUnavailable(RuntimeError):
+    """The zygote died or stopped answering; the job did not run and may be tried again."""
 
 
 @dataclass(frozen=True)
@@ -60,77 +80,89 @@ class RunOutcome:
     peak_memory_bytes: int = 0
 
 
-class SandboxProcess:
+@dataclass
+class _JobProcess:
+    pid: int | None
+    stdin: int
+    events: IO[bytes]
+    output: CappedOutput
+    cgroup: SandboxCgroup | None
+    scratch: str | None
+
+
+class Zygote:
     def __init__(self, host: Host, data_dirs: dict[str, Path], output_limit_bytes: int = 256 * 1024) -> None:
         self.host = host
         self.data_dirs = {slug: folder for slug, folder in data_dirs.items() if folder.is_dir()}
-        self._host_scratch = None if host.bwrap else tempfile.mkdtemp(prefix="tfgrade-")
+        self._output_limit_bytes = output_limit_bytes
         self._cgroup = (
-            SandboxCgroup(host.cgroup_parent, uuid.uuid4().hex, SPAWN_MEMORY_BYTES, 4096)
+            SandboxCgroup(
+                host.cgroup_parent, f"zygote-{uuid.uuid4().hex}", ZYGOTE_MEMORY_BYTES, ZYGOTE_MAX_PROCESSES
+            )
             if host.cgroup_parent
             else None
         )
-        read_end, write_end = os.pipe()
+        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._process = subprocess.Popen(
-                self._command(write_end),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                pass_fds=(write_end,),
+                self._command(theirs.fileno()),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
                 env=self._environment(),
                 start_new_session=True,
-                cwd=self._host_scratch or "/",
+                cwd="/",
             )
         finally:
-            os.close(write_end)
-        self._events = os.fdopen(read_end, "rb", buffering=0)
-        assert self._process.stdout is not None
-        self._output = CappedOutput(self._process.stdout, output_limit_bytes)
-        self._buffer = b""
-        self._received = 0
-        self._token = secrets.token_hex(16)
+            theirs.close()
         self._ready = False
-        self.started_at = time.monotonic()
+        self._broken = False
 
-    def _command(self, event_fd: int) -> list[str]:
-        runtime = [self.host.python, "-I", "-B", str(RUNTIME), str(event_fd)]
+    @property
+    def usable(self) -> bool:
+        return self._ready and not self._broken and self._process.poll() is None
+
+    def _command(self, control_fd: int) -> list[str]:
+        zygote = [self.host.python, "-I", "-B", str(SANDBOX_FILES[0]), str(control_fd)]
         if self.host.bwrap:
-            runtime = [
+            zygote = [
                 self.host.bwrap,
                 *self._bwrap_arguments(),
                 self.host.python,
                 "-I",
                 "-B",
-                f"{SANDBOX_ROOT}/runtime.py",
-                str(event_fd),
+                f"{SANDBOX_ROOT}/zygote.py",
+                str(control_fd),
             ]
             if self.host.drops_privileges:
                 assert self.host.setpriv
-                runtime = [
+                zygote = [
                     self.host.setpriv,
                     f"--reuid={self.host.sandbox_uid}",
                     f"--regid={self.host.sandbox_gid}",
                     "--clear-groups",
-                    *runtime,
+                    *zygote,
                 ]
         # Students' training yields the CPU to the service's own processes (uploads stay fast under load);
         # all sandboxes share one niceness, so none is slower than another.
-        runtime = ["nice", "-n", str(SANDBOX_NICENESS), *runtime]
+        zygote = ["nice", "-n", str(SANDBOX_NICENESS), *zygote]
         if self._cgroup:
             memory_procs, pids_procs = self._cgroup.join_files
             # Joining the cgroups before exec means no thread or child ever runs outside them.
-            runtime = [
+            zygote = [
                 "/bin/sh",
                 "-c",
                 f'echo $$ > {memory_procs} && echo $$ > {pids_procs} && exec "$@"',
                 "sandbox",
-                *runtime,
+                *zygote,
             ]
-        return runtime
+        return zygote
 
     def _bwrap_arguments(self) -> list[str]:
-        arguments = [*BWRAP_BASE, "--ro-bind", str(RUNTIME), f"{SANDBOX_ROOT}/runtime.py"]
+        arguments = list(BWRAP_BASE)
+        for path in SANDBOX_FILES:
+            arguments += ["--ro-bind", str(path), f"{SANDBOX_ROOT}/{path.name}"]
         for prefix in self.host.prefixes:
             arguments += ["--ro-bind", prefix, prefix]
         for slug, folder in self.data_dirs.items():
@@ -140,7 +172,7 @@ class SandboxProcess:
     def _environment(self) -> dict[str, str]:
         return {
             "PATH": "/usr/bin:/bin",
-            "HOME": "/tmp" if self.host.bwrap else str(self._host_scratch),
+            "HOME": "/tmp",
             "LANG": "C.UTF-8",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "KERAS_BACKEND": "tensorflow",
@@ -149,20 +181,28 @@ class SandboxProcess:
         }
 
     def wait_ready(self, timeout: float) -> bool:
-        if not self._ready:
-            event = self._next_event(time.monotonic() + timeout, token=None)
-            self._ready = event is not None and event.get("event") == "ready"
+        if not self._ready and not self._broken:
+            self._ready = self._receive(timeout) == b"ready"
+            self._broken = not self._ready
         return self._ready
+
+    def _receive(self, timeout: float) -> bytes | None:
+        self._control.settimeout(max(timeout, 0.001))
+        try:
+            return self._control.recv(64) or None
+        except OSError:
+            return None
 
     def run(self, job: Job) -> RunOutcome:
         outcome = RunOutcome()
         started = time.monotonic()
-        if self._cgroup:
-            self._cgroup.apply_job_limits(job.memory_bytes, job.max_processes)
+        process = self._start_job(job)
+        token = secrets.token_hex(16)
+        events = EventReader(process.events, token)
         try:
-            self._send(job)
+            self._send(process, job, token)
             deadline = started + job.wall_seconds
-            while (event := self._next_event(deadline, token=self._token)) is not None:
+            while (event := events.next(deadline)) is not None:
                 outcome.events.append(event)
                 if event.get("event") == "done":
                     outcome.finished = True
@@ -173,90 +213,135 @@ class SandboxProcess:
             # How the process ended on its own, if it did, before the grader's own kill below. Its events
             # stop a moment before it exits, so a process that stopped talking gets that moment to exit.
             if not outcome.finished and not outcome.timed_out:
-                try:
-                    self._process.wait(timeout=EXIT_GRACE_SECONDS)
-                except subprocess.TimeoutExpired:
-                    pass
-            outcome.exit_code = self._process.poll()
-            self.kill()
-            outcome.output = self._output.text()
-            if self._cgroup:
-                outcome.out_of_memory = self._cgroup.out_of_memory()
-                outcome.peak_memory_bytes = self._cgroup.peak_memory_bytes()
-                self._cgroup.destroy()
+                outcome.exit_code = self._exit_code(EXIT_GRACE_SECONDS)
+            self._end_job(process)
+            ended = self._exit_code(HELLO_TIMEOUT_SECONDS)  # the zygote reports every job's end, once
+            if ended is None:
+                self._broken = True
+                ended = SIGKILL_EXIT_CODE  # the zygote died: so did the job, from outside
+            if outcome.exit_code is None:
+                outcome.exit_code = ended
+            outcome.output = process.output.text()
+            if process.cgroup:
+                outcome.out_of_memory = process.cgroup.out_of_memory()
+                outcome.peak_memory_bytes = process.cgroup.peak_memory_bytes()
+                process.cgroup.destroy()
         return outcome
 
-    def _send(self, job: Job) -> None:
-        in_sandbox = self.host.bwrap is not None
+    def _start_job(self, job: Job) -> _JobProcess:
+        """Asks the zygote for a process and puts it in the job's cgroup before it reads its job."""
+        if not self.usable:
+            raise SandboxUnavailable("the sandbox is not running")
+        stdin_read, stdin_write = os.pipe()
+        output_read, output_write = os.pipe()
+        events, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        events.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        mode = b"isolated" if self.host.bwrap else b"plain"
+        try:
+            socket.send_fds(self._control, [mode], [stdin_read, output_write, theirs.fileno()])
+            sent = True
+        except OSError:
+            sent = False
+        finally:
+            os.close(stdin_read)
+            os.close(output_write)
+            theirs.close()
+        process = _JobProcess(
+            pid=_hello_pid(events) if sent else None,
+            stdin=stdin_write,
+            events=os.fdopen(events.detach(), "rb", buffering=0),
+            output=CappedOutput(os.fdopen(output_read, "rb"), self._output_limit_bytes),
+            cgroup=None,
+            scratch=None if self.host.bwrap else tempfile.mkdtemp(prefix="tfgrade-"),
+        )
+        try:
+            if process.pid is None:
+                raise OSError("no hello from the job's process")
+            if self.host.cgroup_parent:
+                process.cgroup = SandboxCgroup(
+                    self.host.cgroup_parent,
+                    uuid.uuid4().hex,
+                    job.memory_bytes,
+                    job.max_processes + JOB_HELPER_PROCESSES,
+                )
+                process.cgroup.add(process.pid)
+        except OSError as error:
+            self._broken = True
+            self._end_job(process)
+            os.close(process.stdin)
+            if process.cgroup:
+                process.cgroup.destroy()
+            raise SandboxUnavailable("the sandbox could not start the job") from error
+        return process
+
+    def _send(self, process: _JobProcess, job: Job, token: str) -> None:
         header = {
-            "token": self._token,
+            "token": token,
             "cells": job.cells,
             "observations": job.observations,
             "skipped_exercises": job.skipped_exercises,
             "inputs_size": len(job.inputs),
-            "scratch": SANDBOX_SCRATCH if in_sandbox else str(Path(str(self._host_scratch)) / "work"),
-            "data_dir": self._data_dir_for(job.slug, in_sandbox),
+            "scratch": f"{process.scratch}/work" if process.scratch else SANDBOX_SCRATCH,
+            "data_dir": self._data_dir_for(job.slug),
             "cpu_seconds": job.cpu_seconds,
-            "memory_bytes": 0 if self._cgroup else job.memory_bytes,
+            "memory_bytes": 0 if process.cgroup else job.memory_bytes,
             "max_processes": job.max_processes,
             "file_size_bytes": job.file_size_bytes,
             "threads": job.threads,
             "seed": 0,
         }
-        assert self._process.stdin is not None
-        try:
-            self._process.stdin.write(json.dumps(header).encode() + b"\n" + job.inputs)
-            self._process.stdin.close()
-        except BrokenPipeError:
-            pass
+        with os.fdopen(process.stdin, "wb") as stdin:
+            with contextlib.suppress(BrokenPipeError):
+                stdin.write(json.dumps(header).encode() + b"\n" + job.inputs)
 
-    def _data_dir_for(self, slug: str, in_sandbox: bool) -> str | None:
+    def _data_dir_for(self, slug: str) -> str | None:
         if slug not in self.data_dirs:
             return None
-        return f"{SANDBOX_ROOT}/data/{slug}" if in_sandbox else str(self.data_dirs[slug])
+        return f"{SANDBOX_ROOT}/data/{slug}" if self.host.bwrap else str(self.data_dirs[slug])
 
-    def _next_event(self, deadline: float, token: str | None) -> dict[str, Any] | None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._events, selectors.EVENT_READ)
-            while b"\n" not in self._buffer:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(remaining):
-                    return None
-                chunk = self._events.read(65536)
-                if not chunk:
-                    return None
-                self._received += len(chunk)
-                if self._received > MAX_EVENT_BYTES:
-                    return None
-                self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        if token is not None:
-            signed, _, line = line.partition(b" ")
-            if signed != token.encode():
-                return {"event": "forged"}
-        try:
-            # Databases refuse NUL characters in text; a student's message must not make a report unstorable.
-            event = json.loads(line.replace(b"\\u0000", b"\\ufffd"))
-        except ValueError:
-            return {"event": "garbled"}
-        return event if isinstance(event, dict) else {"event": "garbled"}
+    def _exit_code(self, timeout: float) -> int | None:
+        message = self._receive(timeout)
+        if message is None or not message.startswith(b"exit "):
+            return None
+        code = int(message.split()[1])
+        return 128 - code if code < 0 else code
 
-    def kill(self) -> None:
-        if self._process.poll() is None:
-            try:
-                os.killpg(self._process.pid, 9)
-            except ProcessLookupError:
-                pass
+    def _end_job(self, process: _JobProcess) -> None:
+        if process.cgroup:
+            process.cgroup.kill_members()
+        elif process.pid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+        process.events.close()
+        if process.scratch:
+            subprocess.run(["rm", "-rf", process.scratch], check=False)
+
+    def close(self) -> None:
+        self._broken = True
+        self._control.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        self._events.close()
-        if self._host_scratch:
-            subprocess.run(["rm", "-rf", self._host_scratch], check=False)
-
-    def discard(self) -> None:
-        self.kill()
         if self._cgroup:
             self._cgroup.destroy()
+
+
+def _hello_pid(events: socket.socket) -> int | None:
+    """The job process's first byte carries its PID in this (the host's) PID namespace."""
+    events.settimeout(HELLO_TIMEOUT_SECONDS)
+    try:
+        data, ancillary, _, _ = events.recvmsg(1, socket.CMSG_SPACE(_CREDENTIALS.size))
+    except OSError:
+        return None
+    finally:
+        events.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
+        events.settimeout(None)
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and data:
+            pid, _, _ = _CREDENTIALS.unpack(payload[: _CREDENTIALS.size])
+            return pid
+    return None

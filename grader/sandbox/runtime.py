@@ -1,7 +1,7 @@
-"""The program that runs inside the sandbox. Standalone: only the standard library, NumPy and TensorFlow.
+"""What runs a job inside the sandbox. Standalone: only the standard library, NumPy and TensorFlow.
 
-It imports TensorFlow while it waits, announces `ready`, then reads one job from stdin, runs the
-program's cells one by one, calls the observations and writes JSON events to the event descriptor.
+The zygote imports TensorFlow through `warm_up`; each job's process then reads its job from stdin, runs
+the program's cells one by one, calls the observations and writes JSON events to the event descriptor.
 Nothing here decides a score: the judge outside reads the observations.
 """
 
@@ -14,7 +14,7 @@ import sys
 import time
 import traceback
 
-EVENT_FD = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+EVENT_FD = 3
 _write = os.write
 _dumps = json.dumps
 _type = builtins.type
@@ -27,7 +27,7 @@ def make_emitter(token: str):
 
     Forked children of the student's code inherit the descriptor; only this process may speak.
     """
-    prefix = (token + " ").encode() if token else b""
+    prefix = (token + " ").encode()
     owner = os.getpid()
     getpid = os.getpid
 
@@ -111,9 +111,7 @@ def warm_up() -> list:
     import numpy  # noqa: F401
     import tensorflow  # noqa: F401
 
-    saved = snapshot_libraries()
-    make_emitter("")({"event": "ready", "pid": os.getpid()})
-    return saved
+    return snapshot_libraries()
 
 
 def read_job() -> tuple[dict, dict]:
@@ -244,9 +242,7 @@ def run_observations(observations: list[dict], namespace: dict, inputs: dict, fa
             emit({"event": "observation", "name": observation["name"], "value": value})
 
 
-def main() -> None:
-    libraries = warm_up()
-    header, inputs = read_job()
+def run_job(header: dict, inputs: dict, libraries: list) -> None:
     emit = make_emitter(header.pop("token"))
     configure(header)
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
@@ -259,7 +255,3 @@ def main() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
-
-
-if __name__ == "__main__":
-    main()

@@ -292,17 +292,19 @@ def descendants(pid: int) -> list[int]:
 
 
 def sandbox_runtimes(worker_pid: int) -> list[int]:
-    """The sandboxed Python processes under a worker (not the sh, setpriv and bwrap around them)."""
-    runtimes = []
-    for pid in descendants(worker_pid):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            name = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
-            continue
-        if name.startswith("python") and any(part.endswith(b"runtime.py") for part in command):
-            runtimes.append(pid)
-    return runtimes
+    """The processes running a job under a worker (not the zygotes waiting for one)."""
+    return [pid for pid in descendants(worker_pid) if process_name(pid) == "tfgrade-job"]
+
+
+def zygotes(worker_pid: int) -> list[int]:
+    return [pid for pid in descendants(worker_pid) if process_name(pid) == "tfgrade-zygote"]
+
+
+def process_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def kill(pid: int) -> None:

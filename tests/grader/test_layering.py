@@ -1,6 +1,8 @@
 import ast
 from pathlib import Path
 
+import pytest
+
 GRADER = Path(__file__).resolve().parents[2] / "grader"
 
 
@@ -19,8 +21,9 @@ def test_the_grading_core_imports_nothing_from_the_service() -> None:
     assert offenders == []
 
 
-def test_the_sandbox_runtime_needs_nothing_but_the_standard_library_numpy_and_tensorflow() -> None:
-    tree = ast.parse((GRADER / "sandbox" / "runtime.py").read_text())
+@pytest.mark.parametrize("module", ["runtime.py", "zygote.py"])
+def test_the_sandbox_side_needs_nothing_but_the_standard_library_numpy_and_tensorflow(module: str) -> None:
+    tree = ast.parse((GRADER / "sandbox" / module).read_text())
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -30,10 +33,14 @@ def test_the_sandbox_runtime_needs_nothing_but_the_standard_library_numpy_and_te
     assert "grader" not in imported
     assert imported <= {
         "builtins",
+        "ctypes",
         "io",
         "json",
         "os",
         "resource",
+        "runtime",
+        "signal",
+        "socket",
         "sys",
         "time",
         "traceback",

@@ -1,0 +1,165 @@
+"""The sandbox's long-lived process: imports TensorFlow once, then forks one isolated process per job.
+
+Standalone, like runtime.py beside it: only the standard library. Importing TensorFlow costs seconds of
+CPU; a fork costs milliseconds, so every job starts from an already-warm interpreter. The zygote never
+runs a job's code itself, so no job can leave anything behind for the next one in it.
+
+Each job's process gets new user, mount, PID, network, IPC and UTS namespaces, a fresh /tmp and
+/dev/shm, a /proc that shows only its own processes, and no capabilities: it cannot see, signal or
+trace the zygote or any other job, and the mounts it inherits are locked in place. It says hello on its
+event socket (the host reads its PID from the socket's credentials and moves it into the job's cgroup),
+and only then reads its job.
+"""
+
+import ctypes
+import os
+import signal
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import runtime  # noqa: E402 - found beside this file, which the line above makes importable
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_PRIVATE = 1 << 18
+MS_REC = 0x4000
+MS_NOSUID = 2
+MS_NODEV = 4
+PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+CAPABILITY_VERSION_3 = 0x20080522
+LAST_CAPABILITY = 63
+JOB_FDS = 3  # the job's stdin, its output (stdout and stderr) and its event socket
+JOB_PROCESS_NAME = b"tfgrade-job"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _CapabilityHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapabilitySet(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def _checked(result: int, what: str) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _mount(source: bytes, target: bytes, kind: bytes | None, flags: int, options: bytes | None) -> None:
+    _checked(_libc.mount(source, target, kind, flags, options), f"mount {target.decode()}")
+
+
+def main() -> None:
+    libraries = runtime.warm_up()
+    control = socket.socket(fileno=int(sys.argv[1]))
+    _name(b"tfgrade-zygote")
+    control.send(b"ready")
+    while True:
+        try:
+            mode, fds, _, _ = socket.recv_fds(control, 64, JOB_FDS)
+        except OSError:
+            os._exit(0)
+        if not mode or len(fds) != JOB_FDS:
+            os._exit(0)  # the host closed the control socket: the pool is done with this zygote
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            _job_process(fds, isolated=mode == b"isolated", libraries=libraries)
+        for fd in fds:
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        control.send(b"exit %d" % os.waitstatus_to_exitcode(status))
+
+
+def _job_process(fds: list[int], isolated: bool, libraries: list) -> None:
+    try:
+        _name(JOB_PROCESS_NAME)
+        os.setsid()
+        _checked(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+        stdin, output, events = fds
+        os.dup2(stdin, 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.dup2(events, runtime.EVENT_FD)
+        os.closerange(runtime.EVENT_FD + 1, os.sysconf("SC_OPEN_MAX"))
+        os.write(runtime.EVENT_FD, b"\0")
+        header, inputs = runtime.read_job()
+        if isolated:
+            _enter_namespaces()
+    except BaseException as error:  # noqa: BLE001 - whatever failed, the zygote must not run on in this child
+        os.write(2, f"the sandbox could not start the job: {error}\n".encode())
+        os._exit(70)
+    runtime.run_job(header, inputs, libraries)
+
+
+def _enter_namespaces() -> None:
+    """Becomes PID 1's child in fresh namespaces; returns in the process that runs the job."""
+    uid, gid = os.getuid(), os.getgid()
+    _checked(
+        _libc.unshare(
+            CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+        ),
+        "unshare",
+    )
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as file:
+            file.write(text)
+    _mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+    for folder in (b"/tmp", b"/dev/shm"):
+        if os.path.isdir(folder):
+            _mount(b"tmpfs", folder, b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0700")
+    _exit_with(_forked_child_status())  # this process stays outside the new PID namespace
+    # The first process in the new PID namespace: when it ends, the kernel kills everything left in it.
+    _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV, None)
+    _exit_with(_forked_child_status())
+    _drop_capabilities()
+
+
+def _forked_child_status() -> int | None:
+    """Forks; in the child returns None, in the parent waits and returns the child's exit code."""
+    pid = os.fork()
+    if pid == 0:
+        _checked(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+        return None
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code  # killed by signal N reads as 128 + N, as a shell reports it
+
+
+def _exit_with(code: int | None) -> None:
+    if code is not None:
+        os._exit(code)
+
+
+def _drop_capabilities() -> None:
+    _checked(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+    for capability in range(LAST_CAPABILITY + 1):
+        _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)  # capabilities this kernel lacks fail; fine
+    header = _CapabilityHeader(CAPABILITY_VERSION_3, 0)
+    _checked(_libc.capset(ctypes.byref(header), (_CapabilitySet * 2)()), "capset")
+
+
+def _name(name: bytes) -> None:
+    _libc.prctl(PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0)
+
+
+if __name__ == "__main__":
+    main()

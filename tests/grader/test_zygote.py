@@ -1,0 +1,104 @@
+"""Jobs forked from one warm zygote: each starts clean, sees nothing of the others, and survives its death."""
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+from report_views import points_by_check
+
+from grader import Catalog, GradeReport, SandboxPool, Status, grade_notebook
+
+PROBE_DIR = Path(__file__).parent / "assignments" / "probe"
+VECTOR_CHECK = "the vector holds 1, 2, 3"
+SOLUTION_LINE = "vector = np.array([1.0, 2.0, 3.0])"
+
+LEAVES_TRACES = """
+import subprocess
+open("/tmp/left-behind", "w").write("secret answer")
+open("/dev/shm/left-behind", "w").write("secret answer")
+subprocess.Popen(["sleep", "600"], start_new_session=True)
+vector = np.array([1.0, 2.0, 3.0])
+"""
+
+# The vector comes out right only if this job finds no trace of any other process or job.
+LOOKS_FOR_TRACES = """
+import os
+names = []
+for entry in os.listdir("/proc"):
+    if entry.isdigit():
+        try:
+            names.append(open(f"/proc/{entry}/comm").read().strip())
+        except OSError:
+            pass
+with open("/proc/self/status") as status:
+    capabilities = [line.split()[1] for line in status if line.startswith("CapEff")]
+clean = (
+    not os.path.exists("/tmp/left-behind")
+    and not os.path.exists("/dev/shm/left-behind")
+    and "sleep" not in names
+    and "tfgrade-zygote" not in names
+    and len(names) <= 3
+    and capabilities == ["0000000000000000"]
+)
+vector = np.array([1.0, 2.0, 3.0] if clean else [0.0, 0.0, 0.0])
+"""
+
+SLEEPS = """
+import time
+time.sleep(8)
+vector = np.array([1.0, 2.0, 3.0])
+"""
+
+
+def with_vector_code(code: str) -> bytes:
+    notebook = json.loads((PROBE_DIR / "solution.ipynb").read_text())
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if SOLUTION_LINE in source:
+            indented = "\n".join(f"    {line}" for line in code.strip().splitlines())
+            cell["source"] = source.replace(f"    {SOLUTION_LINE}", indented)
+    return json.dumps(notebook).encode()
+
+
+def zygote_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "tfgrade-zygote":
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_job_finds_nothing_of_its_zygote_or_of_the_job_before_it(probe) -> None:
+    with SandboxPool(Catalog(PROBE_DIR.parent), size=1) as pool:
+        first = grade_notebook(with_vector_code(LEAVES_TRACES), probe, pool=pool)
+        second = grade_notebook(with_vector_code(LOOKS_FOR_TRACES), probe, pool=pool)
+    assert points_by_check(first)[VECTOR_CHECK] == 1.0, first.message
+    assert points_by_check(second)[VECTOR_CHECK] == 1.0, second.metadata.get("output")
+
+
+def test_a_zygote_killed_mid_job_is_an_error_to_retry_and_is_replaced(probe) -> None:
+    others = set(zygote_pids())
+    with SandboxPool(Catalog(PROBE_DIR.parent), size=1) as pool:
+        assert pool.wait_warm(120)
+        before = set(zygote_pids()) - others
+        assert len(before) == 1
+        reports: list[GradeReport] = []
+        grading = threading.Thread(
+            target=lambda: reports.append(grade_notebook(with_vector_code(SLEEPS), probe, pool=pool))
+        )
+        grading.start()
+        time.sleep(3)
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+        grading.join(60)
+        assert [report.status for report in reports] == [Status.ERROR]
+        assert "graded again" in reports[0].message
+        after = grade_notebook((PROBE_DIR / "solution.ipynb").read_bytes(), probe, pool=pool)
+        assert after.score == after.max_score
+        assert not before & set(zygote_pids())
