@@ -4,13 +4,18 @@ import contextlib
 import os
 import signal
 import time
+import uuid
 from pathlib import Path
 
 from grader.sandbox.host import CGROUP_V1
 
+CONTROLLERS = ("memory", "pids")
+
 
 class SandboxCgroup:
-    def __init__(self, parent: str, name: str, memory_bytes: int, max_processes: int) -> None:
+    def __init__(self, parent: str, memory_bytes: int, max_processes: int) -> None:
+        # Named after the grading process that owns it, so a later one can tell what a dead one left behind.
+        name = f"{os.getpid()}-{uuid.uuid4().hex}"
         self.memory = CGROUP_V1 / "memory" / parent / name
         self.pids = CGROUP_V1 / "pids" / parent / name
         self.memory.mkdir()
@@ -53,17 +58,34 @@ class SandboxCgroup:
 
     def destroy(self) -> None:
         """Kill whatever is left inside, then remove the cgroup folders."""
-        deadline = time.monotonic() + 10
         for folder in (self.pids, self.memory):
-            while folder.exists() and time.monotonic() < deadline:
-                pids = _members(folder)
-                for pid in pids:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                try:
-                    folder.rmdir()
-                except OSError:
-                    time.sleep(0.02)
+            _remove(folder)
+
+
+def remove_orphans(parent: str) -> None:
+    """Removes the cgroups of grading processes that died without cleaning up (killed, crashed)."""
+    for controller in CONTROLLERS:
+        with contextlib.suppress(OSError):
+            for folder in (CGROUP_V1 / controller / parent).iterdir():
+                if folder.is_dir() and not _owner_alive(folder.name):
+                    _remove(folder)
+
+
+def _owner_alive(name: str) -> bool:
+    owner, _, _ = name.partition("-")
+    return owner.isdigit() and Path(f"/proc/{owner}").exists()
+
+
+def _remove(folder: Path) -> None:
+    deadline = time.monotonic() + 10
+    while folder.exists() and time.monotonic() < deadline:
+        for pid in _members(folder):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        try:
+            folder.rmdir()
+        except OSError:
+            time.sleep(0.02)
 
 
 def _members(folder: Path) -> list[int]:

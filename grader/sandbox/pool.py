@@ -3,6 +3,7 @@
 import threading
 
 from grader.assignment import Catalog
+from grader.sandbox.cgroups import remove_orphans
 from grader.sandbox.host import Host, detect_host
 from grader.sandbox.process import Zygote
 
@@ -14,6 +15,8 @@ class SandboxPool:
         self._host = host or detect_host()
         self._lock = threading.Lock()
         self._closed = False
+        if self._host.cgroup_parent:
+            remove_orphans(self._host.cgroup_parent)
         self._idle: list[Zygote] = [self._spawn() for _ in range(size)]
 
     @property

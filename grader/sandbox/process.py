@@ -16,7 +16,6 @@ import struct
 import subprocess
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -96,9 +95,7 @@ class Zygote:
         self.data_dirs = {slug: folder for slug, folder in data_dirs.items() if folder.is_dir()}
         self._output_limit_bytes = output_limit_bytes
         self._cgroup = (
-            SandboxCgroup(
-                host.cgroup_parent, f"zygote-{uuid.uuid4().hex}", ZYGOTE_MEMORY_BYTES, ZYGOTE_MAX_PROCESSES
-            )
+            SandboxCgroup(host.cgroup_parent, ZYGOTE_MEMORY_BYTES, ZYGOTE_MAX_PROCESSES)
             if host.cgroup_parent
             else None
         )
@@ -259,10 +256,7 @@ class Zygote:
                 raise OSError("no hello from the job's process")
             if self.host.cgroup_parent:
                 process.cgroup = SandboxCgroup(
-                    self.host.cgroup_parent,
-                    uuid.uuid4().hex,
-                    job.memory_bytes,
-                    job.max_processes + JOB_HELPER_PROCESSES,
+                    self.host.cgroup_parent, job.memory_bytes, job.max_processes + JOB_HELPER_PROCESSES
                 )
                 process.cgroup.add(process.pid)
         except OSError as error:
