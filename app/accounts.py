@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.security import hash_api_token, hash_password, new_api_token, new_password, verify_password
+from workers.database import session_scope
 from workers.models import ApiToken, Integration, Student, utcnow
 
 
@@ -38,11 +39,20 @@ def import_roster(session: Session, roster: Path) -> list[NewStudent]:
         return [add_student(session, email=row["email"], name=row["name"]) for row in rows]
 
 
-def authenticate_student(session: Session, *, email: str, password: str) -> Student | None:
-    student = session.scalar(select(Student).where(Student.email == email.strip().lower()))
-    if student is None or not verify_password(password, student.password_hash):
+def authenticate_student(database_url: str, *, email: str, password: str) -> int | None:
+    """The student's id when the password is right.
+
+    The database is asked in a transaction of its own that ends before the slow password check, so a
+    burst of logins does not hold every database connection while hashing.
+    """
+    with session_scope(database_url) as session:
+        found = session.execute(
+            select(Student.id, Student.password_hash).where(Student.email == email.strip().lower())
+        ).first()
+    if found is None or not verify_password(password, found.password_hash):
         return None
-    return student
+    student_id: int = found.id
+    return student_id
 
 
 def create_api_token(session: Session, *, name: str) -> str:

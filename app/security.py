@@ -1,9 +1,14 @@
 import hashlib
+import os
 import secrets
+import threading
 
 from pwdlib import PasswordHash
 
 _passwords = PasswordHash.recommended()
+# One Argon2 check takes about 0.1 s of CPU and 64 MB: a burst of logins runs as many at once as there
+# are cores, not as many as the server has threads.
+_password_checks = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 def hash_password(password: str) -> str:
@@ -11,7 +16,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, password_hash: str) -> bool:
-    return _passwords.verify(password, password_hash)
+    with _password_checks:
+        return _passwords.verify(password, password_hash)
 
 
 def new_password() -> str:

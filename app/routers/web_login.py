@@ -5,7 +5,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import authenticate_student
 from app.csrf import require_csrf
-from app.deps import SessionDep
+from app.deps import SettingsDep
 from app.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -19,17 +19,17 @@ def login_form(request: Request) -> Response:
 @router.post("/login", dependencies=[Depends(require_csrf)])
 def login(
     request: Request,
-    session: SessionDep,
+    settings: SettingsDep,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ) -> Response:
-    student = authenticate_student(session, email=email, password=password)
-    if student is None:
+    student_id = authenticate_student(settings.database_url, email=email, password=password)
+    if student_id is None:
         return templates.TemplateResponse(
             request, "login.html", {"error": "Wrong email or password.", "email": email}, status_code=401
         )
     request.session.clear()
-    request.session["student_id"] = student.id
+    request.session["student_id"] = student_id
     return RedirectResponse("/", status_code=303)
 
 

@@ -212,12 +212,12 @@ class Zygote:
             if not outcome.finished and not outcome.timed_out:
                 outcome.exit_code = self._exit_code(EXIT_GRACE_SECONDS)
             self._end_job(process)
-            ended = self._exit_code(HELLO_TIMEOUT_SECONDS)  # the zygote reports every job's end, once
-            if ended is None:
-                self._broken = True
-                ended = SIGKILL_EXIT_CODE  # the zygote died: so did the job, from outside
             if outcome.exit_code is None:
-                outcome.exit_code = ended
+                # The zygote reports every job's end, once; after the kill above it comes at once.
+                outcome.exit_code = self._exit_code(HELLO_TIMEOUT_SECONDS)
+            if outcome.exit_code is None:
+                self._broken = True
+                outcome.exit_code = SIGKILL_EXIT_CODE  # the zygote died: so did the job, from outside
             outcome.output = process.output.text()
             if process.cgroup:
                 outcome.out_of_memory = process.cgroup.out_of_memory()

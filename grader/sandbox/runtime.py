@@ -137,6 +137,7 @@ def configure(header: dict) -> None:
     scratch = header["scratch"]
     os.makedirs(scratch, exist_ok=True)
     os.chdir(scratch)
+    os.environ["HOME"] = scratch  # Keras and friends write under ~; keep that in this job's scratch
     if header.get("data_dir"):
         os.symlink(header["data_dir"], os.path.join(scratch, "data"))
     used = resource.getrusage(resource.RUSAGE_SELF)

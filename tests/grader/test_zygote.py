@@ -102,3 +102,17 @@ def test_a_zygote_killed_mid_job_is_an_error_to_retry_and_is_replaced(probe) -> 
         after = grade_notebook((PROBE_DIR / "solution.ipynb").read_bytes(), probe, pool=pool)
         assert after.score == after.max_score
         assert not before & set(zygote_pids())
+
+
+def test_a_job_that_ends_itself_leaves_the_same_zygote_ready_for_the_next(probe) -> None:
+    others = set(zygote_pids())
+    with SandboxPool(Catalog(PROBE_DIR.parent), size=1) as pool:
+        assert pool.wait_warm(120)
+        zygote = set(zygote_pids()) - others
+        ended = grade_notebook(with_vector_code("import os\nos._exit(0)"), probe, pool=pool)
+        after = grade_notebook((PROBE_DIR / "solution.ipynb").read_bytes(), probe, pool=pool)
+        assert set(zygote_pids()) - others == zygote
+    assert ended.status is Status.GRADED
+    assert "ended the grading process early" in ended.message
+    assert ended.timings["run"] < 5
+    assert after.score == after.max_score

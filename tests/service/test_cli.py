@@ -27,9 +27,10 @@ def test_students_add_prints_a_one_time_password_that_logs_in(
     unit_env: dict[str, str], settings: Settings
 ) -> None:
     password = last_line(tfgrade(unit_env, "students", "add", "--email", "Ada@Example.com", "--name", "Ada"))
-    with session_scope(settings.database_url) as session:
-        assert authenticate_student(session, email="ada@example.com", password=password) is not None
-        assert authenticate_student(session, email="ada@example.com", password=password + "x") is None
+    assert authenticate_student(settings.database_url, email="ada@example.com", password=password) is not None
+    assert (
+        authenticate_student(settings.database_url, email="ada@example.com", password=password + "x") is None
+    )
 
 
 def test_students_import_gives_every_roster_row_a_password(
@@ -40,9 +41,8 @@ def test_students_import_gives_every_roster_row_a_password(
     lines = tfgrade(unit_env, "students", "import", str(roster)).strip().splitlines()
     assert lines[0] == "email,password"
     passwords = dict(line.split(",") for line in lines[1:])
-    with session_scope(settings.database_url) as session:
-        for email, password in passwords.items():
-            assert authenticate_student(session, email=email, password=password) is not None
+    for email, password in passwords.items():
+        assert authenticate_student(settings.database_url, email=email, password=password) is not None
     assert sorted(passwords) == ["bo@example.com", "cy@example.com"]
 
 
