@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -27,9 +27,19 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 
 
-def get_db(settings: SettingsDep) -> Iterator[Session]:
+async def get_db(settings: SettingsDep) -> AsyncIterator[Session]:
+    # FastAPI runs each sync dependency and the endpoint as separate tasks in its thread pool. A pooled
+    # connection held while waiting for the next thread deadlocks a busy server: every thread waits for
+    # a connection, every connection for a thread (a burst of logins and pages did so). So dependencies
+    # end their transaction before they return (`done_with`), and this one closes the session on the
+    # event loop, which needs no thread.
     with get_session_factory(settings.database_url)() as session:
         yield session
+
+
+def done_with(session: Session) -> None:
+    """Gives the connection back before the next thread-pool task; loaded objects stay readable."""
+    session.commit()
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
@@ -50,6 +60,7 @@ def get_current_student(request: Request, session: SessionDep) -> Student:
     student = session.get(Student, student_id) if isinstance(student_id, int) else None
     if student is None:
         raise LoginRequired()
+    done_with(session)
     return student
 
 
@@ -61,6 +72,7 @@ def get_own_submission(submission_id: str, student: CurrentStudent, session: Ses
     submission = session.get(Submission, submission_id)
     if submission is None or submission.student_id != student.id:
         raise NotFound("There is no such submission.")
+    done_with(session)
     return submission
 
 
@@ -76,7 +88,7 @@ def get_instructor(
     token = find_api_token(session, credentials.credentials) if credentials else None
     if token is None:
         raise Unauthorized("A valid instructor token is required (Authorization: Bearer <token>).")
-    session.commit()
+    done_with(session)  # also records when the token was last used
     return token
 
 
@@ -87,6 +99,7 @@ def get_any_submission(submission_id: str, session: SessionDep, _: Instructor) -
     submission = session.get(Submission, submission_id)
     if submission is None:
         raise NotFound(f"There is no submission '{submission_id}'.")
+    done_with(session)
     return submission
 
 

@@ -35,7 +35,7 @@ ZYGOTE_MAX_PROCESSES = 4096
 JOB_HELPER_PROCESSES = 2
 SANDBOX_NICENESS = 10
 EXIT_GRACE_SECONDS = 2.0
-HELLO_TIMEOUT_SECONDS = 10.0
+ZYGOTE_REPLY_SECONDS = 10.0
 SIGKILL_EXIT_CODE = 128 + signal.SIGKILL
 _CREDENTIALS = struct.Struct("iII")
 # Namespaces for everything (network, processes, IPC, users), the system read-only, a private /tmp.
@@ -214,7 +214,7 @@ class Zygote:
             self._end_job(process)
             if outcome.exit_code is None:
                 # The zygote reports every job's end, once; after the kill above it comes at once.
-                outcome.exit_code = self._exit_code(HELLO_TIMEOUT_SECONDS)
+                outcome.exit_code = self._exit_code(ZYGOTE_REPLY_SECONDS)
             if outcome.exit_code is None:
                 self._broken = True
                 outcome.exit_code = SIGKILL_EXIT_CODE  # the zygote died: so did the job, from outside
@@ -326,7 +326,7 @@ class Zygote:
 
 def _hello_pid(events: socket.socket) -> int | None:
     """The job process's first byte carries its PID in this (the host's) PID namespace."""
-    events.settimeout(HELLO_TIMEOUT_SECONDS)
+    events.settimeout(ZYGOTE_REPLY_SECONDS)
     try:
         data, ancillary, _, _ = events.recvmsg(1, socket.CMSG_SPACE(_CREDENTIALS.size))
     except OSError:

@@ -1,7 +1,14 @@
-from conftest import Login, finish_grading, submit
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from conftest import WEEK1, LiveService, Login, csrf_from, finish_grading, new_student, submit
 from fastapi.testclient import TestClient
 
 from workers.settings import Settings
+
+BURST = 60
 
 
 def test_healthz_answers(client: TestClient) -> None:
@@ -27,3 +34,34 @@ def test_metrics_count_requests_queue_depth_and_grading_time(
     )
     assert float(depth.split()[-1]) >= 1
     assert 'tfgrade_grading_seconds_bucket{assignment="c1w1-housing-prices",le="5.0",status="graded"}' in text
+
+
+def test_a_burst_of_logins_and_pages_wider_than_the_connection_pool_is_answered(live: LiveService) -> None:
+    """Logins (slow: Argon2) and pages at once, more than the server has threads and database
+    connections: a finished page must give its connection back without waiting for a thread."""
+    login = new_student(live.settings)
+
+    async def log_in(client: httpx.AsyncClient) -> int:
+        token = csrf_from((await client.get("/login")).text)
+        form = {"email": login.email, "password": login.password, "csrf_token": token}
+        return (await client.post("/login", data=form)).status_code
+
+    async def burst() -> list[int]:
+        clients = [httpx.AsyncClient(base_url=live.url, timeout=60) for _ in range(BURST + 1)]
+        pages, others = clients[0], clients[1:]
+        try:
+            await log_in(pages)
+            answers = await asyncio.gather(
+                *(pages.get(f"/assignments/{WEEK1}") for _ in range(BURST)),
+                *(log_in(client) for client in others),
+            )
+        finally:
+            for client in clients:
+                await client.aclose()
+        return [answer if isinstance(answer, int) else answer.status_code for answer in answers]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own: the browser tests leave one running here
+        statuses = thread.submit(asyncio.run, burst()).result()
+    assert statuses == [200] * BURST + [303] * BURST
+    assert time.monotonic() - started < 25  # a pool that deadlocks gives up only after 30 s
