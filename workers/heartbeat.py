@@ -3,6 +3,7 @@ import threading
 
 from sqlalchemy.orm import Session
 
+from workers.broker_memory import broker_remembers, mark_queued_unsent, remember
 from workers.database import session_scope
 from workers.grading import abandoned_gradings, unsent_gradings
 from workers.models import WorkerHeartbeat, utcnow
@@ -45,9 +46,18 @@ class Heartbeat(threading.Thread):
             beat(session, self.hostname)
         if not self.recovers_gradings:
             return
+        forgotten = 0
+        if not broker_remembers(self.settings.broker_url):
+            with session_scope(self.settings.database_url) as session:
+                forgotten = mark_queued_unsent(session)
+            remember(self.settings.broker_url)  # only once the database knows what to send again
+            if forgotten:
+                log.warning("the broker lost its data; sending %d queued gradings again", forgotten)
         with session_scope(self.settings.database_url) as session:
             recovered = abandoned_gradings(session, stale_seconds=self.settings.worker_stale_seconds)
-            recovered += unsent_gradings(session, older_than_seconds=UNSENT_GRACE_SECONDS)
+            # After a loss, no API is about to send those gradings: they go now.
+            grace = 0.0 if forgotten else UNSENT_GRACE_SECONDS
+            recovered += unsent_gradings(session, older_than_seconds=grace)
             # Sent before the commit: when the broker is away, the marks roll back and the next tick
             # tries again (a grading sent twice is graded once).
             for grading_id in recovered:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import redis
 from service_processes import (
     callback_receiver,
     create_database,
@@ -98,6 +99,11 @@ class RedisServer:
 
         with socket.socket() as probe:
             return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def forget_everything(self) -> None:
+        """What a Redis without persistence does when it restarts: every message is gone."""
+        with redis.Redis(port=self.port) as client:
+            client.flushall()
 
     def stop(self) -> None:
         if self.process is not None:

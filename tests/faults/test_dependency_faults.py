@@ -35,6 +35,17 @@ def test_redis_restarted_during_a_burst_loses_nothing(stack: Stack) -> None:
     )
 
 
+def test_redis_losing_its_data_loses_no_submission(stack: Stack) -> None:
+    slow = stack.submit(notebooks.sleeps_then_skips_training())
+    waiting = [stack.submit(notebooks.template()), stack.submit(notebooks.untrained())]
+    stack.busy_sandboxes(slow)  # the slow one runs; the other two wait in Redis
+    stack.redis.forget_everything()
+    stack.wait_final([slow, *waiting], 180)
+    stack.assert_each_final_once(
+        {slow: ("graded", 6.0), waiting[0]: ("graded", 0.0), waiting[1]: ("graded", 6.0)}
+    )
+
+
 def test_the_database_unreachable_for_a_few_seconds_loses_nothing(stack: Stack) -> None:
     slow = stack.submit(notebooks.sleeps_then_skips_training())
     queued = stack.submit(notebooks.untrained())
