@@ -9,7 +9,7 @@ whose callback URL is a receiver in this script. Then:
   2. the burst: --count submissions (solutions, untouched templates, wrong models), half through the
      signed LMS webhook and half through the student web form (login with CSRF, multipart upload), sent
      by --clients concurrent clients; --late of them are held back and sent during step 3;
-  3. while both grading slots are busy: --clients clients for --probe-seconds, each doing a request and
+  3. while every grading slot is busy: --clients clients for --probe-seconds, each doing a request and
      then thinking (exponential, mean --think seconds): new uploads (the held-back ones), replayed LMS
      webhooks (same webhook-id, answered 202 with the same submission, nothing new stored),
      a student's progress poll and the instructor's REST report;
@@ -67,7 +67,9 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument("--late", type=float, default=0.25, help="share held back and sent during the probe")
     parser.add_argument("--grading-workers", type=int, default=2, help="grading worker processes")
-    parser.add_argument("--slots", type=int, default=os.cpu_count() or 1, help="grading slots in all")
+    parser.add_argument(
+        "--slots", type=int, default=(os.cpu_count() or 1) + 1, help="grading slots in all (cores + 1)"
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--probe-seconds", type=float, default=30.0)
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a client's requests")
@@ -185,7 +187,7 @@ def enrol_students(env: dict[str, str], root: Path, planned: list[Planned]) -> d
 async def drive(
     service: Service, planned: list[Planned], students: dict[int, Student], args: argparse.Namespace
 ) -> Probe:
-    """Logs the students in, sends the burst, then probes the API while both slots grade."""
+    """Logs the students in, sends the burst, then probes the API while every slot grades."""
     await asyncio.gather(*(log_in(service.url, student) for student in students.values()))
     burst_started = time.time()
     await burst(service, planned, students, args.clients)

@@ -23,7 +23,8 @@ subprocess.Popen(["sleep", "600"], start_new_session=True)
 vector = np.array([1.0, 2.0, 3.0])
 """
 
-# The vector comes out right only if this job finds no trace of any other process or job.
+# The vector comes out right only if this job finds no trace of any other process or job, and cannot
+# raise its CPU priority above the niceness that keeps the service's own processes ahead of it.
 LOOKS_FOR_TRACES = """
 import os
 names = []
@@ -35,6 +36,11 @@ for entry in os.listdir("/proc"):
             pass
 with open("/proc/self/status") as status:
     capabilities = [line.split()[1] for line in status if line.startswith("CapEff")]
+try:
+    os.nice(-1)
+    jumped_the_queue = True
+except PermissionError:
+    jumped_the_queue = False
 clean = (
     not os.path.exists("/tmp/left-behind")
     and not os.path.exists("/dev/shm/left-behind")
@@ -42,6 +48,8 @@ clean = (
     and "tfgrade-zygote" not in names
     and len(names) <= 3
     and capabilities == ["0000000000000000"]
+    and os.getpriority(os.PRIO_PROCESS, 0) == 10
+    and not jumped_the_queue
 )
 vector = np.array([1.0, 2.0, 3.0] if clean else [0.0, 0.0, 0.0])
 """
@@ -74,7 +82,7 @@ def zygote_pids() -> list[int]:
     return found
 
 
-def test_a_job_finds_nothing_of_its_zygote_or_of_the_job_before_it(probe) -> None:
+def test_a_job_finds_nothing_of_its_zygote_or_the_job_before_and_cannot_raise_its_priority(probe) -> None:
     with SandboxPool(Catalog(PROBE_DIR.parent), size=1) as pool:
         first = grade_notebook(with_vector_code(LEAVES_TRACES), probe, pool=pool)
         second = grade_notebook(with_vector_code(LOOKS_FOR_TRACES), probe, pool=pool)
