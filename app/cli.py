@@ -23,7 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _api(args: argparse.Namespace) -> int:
     from app import commands
 
-    return commands.api(host=args.host, port=args.port)
+    return commands.api(host=args.host, port=args.port, processes=args.processes)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     api = commands.add_parser("api", help="run the web app and REST API")
     _add_server_options(api)
+    api.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes sharing the port (one per core that serves)",
+    )
     api.set_defaults(func=_api)
 
     worker = commands.add_parser("worker", help="run a Celery worker")

@@ -1,13 +1,16 @@
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import uvicorn
 
 from app import accounts
+from app.metrics import MULTIPROCESS_DIR_VARIABLE
 from grader import Catalog
 from workers.celery_app import DELIVERIES_QUEUE, GRADING_QUEUE
 from workers.database import session_scope
@@ -54,8 +57,19 @@ def create_integration(*, name: str, callback_urls: list[str]) -> int:
     return 0
 
 
-def api(*, host: str, port: int) -> int:
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, log_level="info")
+def api(*, host: str, port: int, processes: int = 1) -> int:
+    counters = None
+    if processes > 1 and not os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        # Request counters then live in files every process writes, and /metrics sums them.
+        counters = tempfile.mkdtemp(prefix="tfgrade-metrics-")
+        os.environ[MULTIPROCESS_DIR_VARIABLE] = counters
+    try:
+        uvicorn.run(
+            "app.main:create_app", factory=True, host=host, port=port, log_level="info", workers=processes
+        )
+    finally:
+        if counters:
+            shutil.rmtree(counters, ignore_errors=True)
     return 0
 
 

@@ -1,8 +1,9 @@
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
@@ -10,6 +11,9 @@ from sqlalchemy import case, func, select
 from workers.database import session_scope
 from workers.models import Delivery, DeliveryState, Grading, GradingState, Submission
 
+# Set for an API of several processes (`tfgrade api --processes N`): prometheus_client then keeps each
+# process's counters in files there.
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 GRADING_BUCKETS = (1.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
 
@@ -58,7 +62,7 @@ class StorageCollector(Collector):
 
 
 class RequestMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry | None) -> None:
         self.requests = Counter(
             "tfgrade_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
         )
@@ -80,5 +84,9 @@ class RequestMetrics:
 def install_metrics(app: FastAPI, database_url: str) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(StorageCollector(database_url))
-    app.middleware("http")(RequestMetrics(registry))
+    if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        multiprocess.MultiProcessCollector(registry)  # every process's request counters, summed
+        app.middleware("http")(RequestMetrics(None))
+    else:
+        app.middleware("http")(RequestMetrics(registry))
     return registry

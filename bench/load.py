@@ -70,6 +70,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--slots", type=int, default=(os.cpu_count() or 1) + 1, help="grading slots in all (cores + 1)"
     )
+    parser.add_argument("--api-processes", type=int, default=1, help="processes of the API server")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--probe-seconds", type=float, default=30.0)
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a client's requests")
@@ -133,7 +134,7 @@ def start_service(
     def start(name: str, *arguments: str) -> None:
         exits.enter_context(running(env, root / f"{name}.log", *arguments))
 
-    start("api", "api", "--port", str(port))
+    start("api", "api", "--port", str(port), "--processes", str(args.api_processes))
     hostnames = [f"grading-{chr(ord('a') + n)}@bench" for n in range(args.grading_workers)]
     slots = [
         args.slots // args.grading_workers + (n < args.slots % args.grading_workers)
@@ -158,7 +159,8 @@ def start_service(
     # Let the zygotes finish importing TensorFlow before the clock starts.
     time.sleep(15)
     print(
-        f"service ready at {url}: grading workers {dict(zip(hostnames, slots, strict=True))}, "
+        f"service ready at {url} ({args.api_processes} API processes): grading workers "
+        f"{dict(zip(hostnames, slots, strict=True))}, "
         f"deliveries@bench; logs in {root}",
         flush=True,
     )

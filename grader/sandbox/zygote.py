@@ -107,7 +107,10 @@ def _job_process(fds: list[int], isolated: bool, libraries: list) -> None:
     except BaseException as error:  # noqa: BLE001 - whatever failed, the zygote must not run on in this child
         os.write(2, f"the sandbox could not start the job: {error}\n".encode())
         os._exit(70)
-    runtime.run_job(header, inputs, libraries)
+    try:
+        runtime.run_job(header, inputs, libraries)  # ends the process itself
+    finally:
+        os._exit(70)  # never fall back into the zygote's loop
 
 
 def _enter_namespaces() -> None:

@@ -1,10 +1,12 @@
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
-from conftest import WEEK1, LiveService, Login, csrf_from, finish_grading, new_student, submit
+from conftest import WEEK1, Backend, LiveService, Login, csrf_from, finish_grading, new_student, submit
 from fastapi.testclient import TestClient
+from service_processes import free_port, running, tfgrade, wait_until
 
 from workers.settings import Settings
 
@@ -65,3 +67,25 @@ def test_a_burst_of_logins_and_pages_wider_than_the_connection_pool_is_answered(
         statuses = thread.submit(asyncio.run, burst()).result()
     assert statuses == [200] * BURST + [303] * BURST
     assert time.monotonic() - started < 25  # a pool that deadlocks gives up only after 30 s
+
+
+def test_an_api_of_several_processes_counts_every_request_in_its_metrics(
+    backend: Backend, tmp_path: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = backend.make_env("processes")
+    tfgrade(env, "migrate")
+    with running(env, tmp_path / "api.log", "api", "--port", str(port), "--processes", "2"):
+        wait_until(lambda: answers(url), 60, "the API")
+        for _ in range(20):  # a connection each, so both processes take some
+            assert httpx.get(f"{url}/login", headers={"connection": "close"}).status_code == 200
+        text = httpx.get(f"{url}/metrics").text
+    assert 'tfgrade_http_requests_total{method="GET",route="/login",status="200"} 20.0' in text
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
