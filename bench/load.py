@@ -70,7 +70,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--slots", type=int, default=(os.cpu_count() or 1) + 1, help="grading slots in all (cores + 1)"
     )
-    parser.add_argument("--api-processes", type=int, default=1, help="processes of the API server")
+    parser.add_argument(
+        "--api-processes", type=int, default=os.cpu_count() or 1, help="processes of the API server (cores)"
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--probe-seconds", type=float, default=30.0)
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a client's requests")
