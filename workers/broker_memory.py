@@ -1,6 +1,8 @@
 """Noticing that Redis lost its data (restarted without persistence, flushed): the queued messages of
 gradings already marked as sent are gone with it, and only the database still knows those gradings."""
 
+from functools import cache
+
 import redis
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -10,7 +12,9 @@ from workers.models import Grading, GradingState
 MARK_KEY = "tfgrade:broker-memory"
 
 
+@cache
 def _redis(broker_url: str) -> redis.Redis | None:
+    """One client (and its connection pool) per broker, kept for the heartbeat's every tick."""
     if not broker_url.startswith(("redis://", "rediss://")):
         return None  # the embedded broker lives in a file beside the database
     return redis.Redis.from_url(broker_url, socket_timeout=5)
@@ -19,17 +23,13 @@ def _redis(broker_url: str) -> redis.Redis | None:
 def broker_remembers(broker_url: str) -> bool:
     """The mark set by `remember` lives exactly as long as Redis's data."""
     client = _redis(broker_url)
-    if client is None:
-        return True
-    with client:
-        return bool(client.exists(MARK_KEY))
+    return client is None or bool(client.exists(MARK_KEY))
 
 
 def remember(broker_url: str) -> None:
     client = _redis(broker_url)
     if client is not None:
-        with client:
-            client.set(MARK_KEY, "1")
+        client.set(MARK_KEY, "1")
 
 
 def mark_queued_unsent(session: Session) -> int:

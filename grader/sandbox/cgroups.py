@@ -51,9 +51,7 @@ class SandboxCgroup:
         """Kill everything inside; a fork bomb's late children are caught by asking again."""
         deadline = time.monotonic() + 10
         while (pids := _members(self.pids) or _members(self.memory)) and time.monotonic() < deadline:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            _kill(pids)
             time.sleep(0.01)
 
     def destroy(self) -> None:
@@ -79,13 +77,17 @@ def _owner_alive(name: str) -> bool:
 def _remove(folder: Path) -> None:
     deadline = time.monotonic() + 10
     while folder.exists() and time.monotonic() < deadline:
-        for pid in _members(folder):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        _kill(_members(folder))
         try:
             folder.rmdir()
         except OSError:
             time.sleep(0.02)
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _members(folder: Path) -> list[int]:

@@ -297,8 +297,7 @@ class Zygote:
         message = self._receive(timeout)
         if message is None or not message.startswith(b"exit "):
             return None
-        code = int(message.split()[1])
-        return 128 - code if code < 0 else code
+        return int(message.split()[1])  # already 128 + N for a process killed by signal N
 
     def _end_job(self, process: _JobProcess) -> None:
         if process.cgroup:

@@ -85,15 +85,14 @@ def main() -> None:
             _job_process(fds, isolated=mode == b"isolated", libraries=libraries)
         for fd in fds:
             os.close(fd)
-        _, status = os.waitpid(pid, 0)
-        control.send(b"exit %d" % os.waitstatus_to_exitcode(status))
+        control.send(b"exit %d" % _exit_code_of(pid))
 
 
 def _job_process(fds: list[int], isolated: bool, libraries: list) -> None:
     try:
         _name(JOB_PROCESS_NAME)
         os.setsid()
-        _checked(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+        _die_with_parent()
         stdin, output, events = fds
         os.dup2(stdin, 0)
         os.dup2(output, 1)
@@ -140,11 +139,20 @@ def _forked_child_status() -> int | None:
     """Forks; in the child returns None, in the parent waits and returns the child's exit code."""
     pid = os.fork()
     if pid == 0:
-        _checked(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+        _die_with_parent()
         return None
+    return _exit_code_of(pid)
+
+
+def _exit_code_of(pid: int) -> int:
+    """Waits for a child; killed by signal N reads as 128 + N, as a shell (and bubblewrap) reports it."""
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    return 128 - code if code < 0 else code  # killed by signal N reads as 128 + N, as a shell reports it
+    return 128 - code if code < 0 else code
+
+
+def _die_with_parent() -> None:
+    _checked(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
 
 
 def _exit_with(code: int | None) -> None:
