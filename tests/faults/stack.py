@@ -21,6 +21,7 @@ from service_processes import (
     callback_receiver,
     create_database,
     free_port,
+    healthy,
     ready,
     running,
     tfgrade,
@@ -154,13 +155,7 @@ class Stack:
 
     def start_api(self) -> None:
         self.api = self._run("api", "api", "--port", str(self.port))
-        wait_until(self.api_answers, 60, f"the API (logs in {self.root})")
-
-    def api_answers(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        wait_until(lambda: healthy(self.url), 60, f"the API (logs in {self.root})")
 
     def kill_api(self) -> None:
         assert self.api is not None
@@ -300,10 +295,6 @@ def descendants(pid: int) -> list[int]:
 def sandbox_runtimes(worker_pid: int) -> list[int]:
     """The processes running a job under a worker (not the zygotes waiting for one)."""
     return [pid for pid in descendants(worker_pid) if process_name(pid) == "tfgrade-job"]
-
-
-def zygotes(worker_pid: int) -> list[int]:
-    return [pid for pid in descendants(worker_pid) if process_name(pid) == "tfgrade-zygote"]
 
 
 def process_name(pid: int) -> str:

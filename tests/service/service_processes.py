@@ -152,6 +152,14 @@ def running(env: dict[str, str], log: Path, *arguments: str) -> Iterator[subproc
                 process.wait()
 
 
+def healthy(url: str) -> bool:
+    """The API answers (whether or not a worker and the broker are there)."""
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def ready(url: str) -> bool:
     try:
         return httpx.get(f"{url}/readyz", timeout=2).status_code == 200

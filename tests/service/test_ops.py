@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 from conftest import WEEK1, Backend, LiveService, Login, csrf_from, finish_grading, new_student, submit
 from fastapi.testclient import TestClient
-from service_processes import free_port, running, tfgrade, wait_until
+from service_processes import free_port, healthy, running, tfgrade, wait_until
 
 from workers.settings import Settings
 
@@ -77,15 +77,8 @@ def test_an_api_of_several_processes_counts_every_request_in_its_metrics(
     env = backend.make_env("processes")
     tfgrade(env, "migrate")
     with running(env, tmp_path / "api.log", "api", "--port", str(port), "--processes", "2"):
-        wait_until(lambda: answers(url), 60, "the API")
+        wait_until(lambda: healthy(url), 60, "the API")
         for _ in range(20):  # a connection each, so both processes take some
             assert httpx.get(f"{url}/login", headers={"connection": "close"}).status_code == 200
         text = httpx.get(f"{url}/metrics").text
     assert 'tfgrade_http_requests_total{method="GET",route="/login",status="200"} 20.0' in text
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
