@@ -23,7 +23,21 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+# The lock pins every package with its hashes (README, "Dependencies"): pip installs exactly that, then the
+# project itself. A failed install fails setup. A stamp in .venv records the lock (and pyproject.toml) it
+# was built from, so an unchanged lock costs nothing.
+lock=requirements/dev.lock
+stamp=.venv/.tfgrade-lock.sha256
+lock_hash=$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ] || [ ! -x .venv/bin/tfgrade ]; then
+    echo "setup: installing $lock"
+    rm -f "$stamp"
+    pip=(.venv/bin/pip install -q --disable-pip-version-check --no-deps)
+    # This machine's pip.conf names local package folders that may be absent; their warnings are noise.
+    "${pip[@]}" --require-hashes -r "$lock" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    "${pip[@]}" -e . 2>&1 | { grep -v "^WARNING: Location" || true; }
+    echo "$lock_hash" >"$stamp"
+fi
 
 # The sandbox user starts bubblewrap itself and must be able to reach the interpreter and the
 # environment it binds read-only; it gets traversal rights (not listing) on their parent folders.
