@@ -58,6 +58,13 @@ def _integrations_create(args: argparse.Namespace) -> int:
     return commands.create_integration(name=args.name, callback_urls=args.callback_url)
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from app.doctor import run_doctor
+    from grader import Catalog
+
+    return 0 if run_doctor(Catalog()) else 1
+
+
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -93,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=_worker)
 
     commands.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
+
+    doctor = commands.add_parser(
+        "doctor", help="check this host's sandbox and every assignment's canary (solution full, template 0)"
+    )
+    doctor.set_defaults(func=_doctor)
 
     tokens = commands.add_parser("tokens", help="instructor API tokens").add_subparsers(required=True)
     create_token = tokens.add_parser("create", help="print a new token (shown once)")

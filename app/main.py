@@ -28,7 +28,9 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app = FastAPI(title="tfgrade", version="0.1.0", docs_url="/docs")
     app.state.settings = settings
     app.state.catalog = catalog or Catalog()
-    app.state.metrics = install_metrics(app, settings.database_url)
+    app.state.metrics = install_metrics(
+        app, settings.database_url, worker_stale_seconds=settings.worker_stale_seconds
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

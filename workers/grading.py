@@ -38,6 +38,14 @@ def worker_alive(session: Session, hostname: str | None, stale_seconds: float) -
     return seen_at is not None and seen_at > utcnow() - timedelta(seconds=stale_seconds)
 
 
+def waiting_assignment(session: Session, grading_id: int) -> str | None:
+    """The slug of the assignment a grading still waits to be graded for; None once it is final."""
+    grading = session.get(Grading, grading_id)
+    if grading is None or grading.state == GradingState.DONE:
+        return None
+    return grading.submission.assignment
+
+
 def claim_grading(session: Session, grading_id: int, *, worker: str, stale_seconds: float) -> Claim | None:
     """Starts an attempt, unless the grading is final or another live worker is on it."""
     grading = session.get(Grading, grading_id, with_for_update=True)

@@ -1,9 +1,11 @@
 import logging
 import threading
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from workers.broker_memory import broker_remembers, mark_queued_unsent, remember
+from workers.canary import Canaries
 from workers.database import session_scope
 from workers.grading import abandoned_gradings, unsent_gradings
 from workers.models import WorkerHeartbeat, utcnow
@@ -15,22 +17,32 @@ log = logging.getLogger(__name__)
 UNSENT_GRACE_SECONDS = 10.0
 
 
-def beat(session: Session, hostname: str) -> None:
+def beat(session: Session, hostname: str, canaries: list[dict[str, Any]] | None = None) -> None:
     heartbeat = session.get(WorkerHeartbeat, hostname)
     if heartbeat is None:
-        session.add(WorkerHeartbeat(hostname=hostname, seen_at=utcnow()))
+        session.add(WorkerHeartbeat(hostname=hostname, seen_at=utcnow(), canaries=canaries))
     else:
         heartbeat.seen_at = utcnow()
+        heartbeat.canaries = canaries
 
 
 class Heartbeat(threading.Thread):
-    """Tells /readyz this worker lives, and requeues gradings whose worker stopped beating."""
+    """Tells /readyz this worker lives and how its canaries fare, and requeues gradings whose worker
+    stopped beating."""
 
-    def __init__(self, settings: Settings, hostname: str, *, recovers_gradings: bool) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        hostname: str,
+        *,
+        recovers_gradings: bool,
+        canaries: Canaries | None = None,
+    ) -> None:
         super().__init__(name="tfgrade-heartbeat", daemon=True)
         self.settings = settings
         self.hostname = hostname
         self.recovers_gradings = recovers_gradings
+        self.canaries = canaries
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -43,7 +55,7 @@ class Heartbeat(threading.Thread):
 
     def tick(self) -> None:
         with session_scope(self.settings.database_url) as session:
-            beat(session, self.hostname)
+            beat(session, self.hostname, self.canaries.records() if self.canaries else None)
         if not self.recovers_gradings:
             return
         forgotten = 0

@@ -2,6 +2,7 @@ import os
 import socket
 
 from grader import Catalog, SandboxPool
+from workers.canary import Canaries
 from workers.celery_app import GRADING_QUEUE
 from workers.database import session_scope
 from workers.grading import orphaned_gradings
@@ -28,12 +29,15 @@ def run_worker(settings: Settings, *, queues: list[str], concurrency: int, hostn
     catalog = Catalog()
     grades = GRADING_QUEUE in queues
     pool = SandboxPool(catalog, size=concurrency) if grades else None
-    install_runtime(WorkerRuntime(settings=settings, hostname=hostname, catalog=catalog, pool=pool))
+    canaries = Canaries(retry_seconds=settings.canary_retry_seconds) if grades else None
+    install_runtime(
+        WorkerRuntime(settings=settings, hostname=hostname, catalog=catalog, pool=pool, canaries=canaries)
+    )
     celery = celery_for(settings)
     celery.loader.import_default_modules()
     if grades:
         requeue_orphans(settings, hostname)
-    heartbeat = Heartbeat(settings, hostname, recovers_gradings=grades)
+    heartbeat = Heartbeat(settings, hostname, recovers_gradings=grades, canaries=canaries)
     heartbeat.start()
     try:
         celery.worker_main(

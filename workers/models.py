@@ -160,3 +160,5 @@ class WorkerHeartbeat(Base):
 
     hostname: Mapped[str] = mapped_column(String(200), primary_key=True)
     seen_at: Mapped[datetime]
+    # The worker's canary results, one per assignment version it has checked (`Canaries.records`).
+    canaries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
-from grader import Catalog, SandboxPool
+from grader import Assignment, Catalog, GradeReport, SandboxPool, grade_notebook
+from workers.canary import Canaries
 from workers.settings import Settings
 
 
@@ -12,6 +13,11 @@ class WorkerRuntime:
     hostname: str
     catalog: Catalog
     pool: SandboxPool | None
+    canaries: Canaries | None
+
+    def grade(self, notebook: bytes, assignment: Assignment) -> GradeReport:
+        """This worker's one grading call, for submissions and canaries alike."""
+        return grade_notebook(notebook, assignment, pool=self.pool)
 
 
 _installed: list[WorkerRuntime] = []

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = 5.0
     worker_stale_seconds: float = 60.0
     broker_visibility_timeout_seconds: int = 3600
+    # How long a worker whose canary failed waits before it tries that assignment (and its canary) again.
+    canary_retry_seconds: float = 60.0
 
     delivery_max_retries: int = 8
     delivery_backoff_seconds: float = 10.0

@@ -1,3 +1,4 @@
+from dataclasses import asdict
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
@@ -5,6 +6,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
+from app.canaries import FailingCanary, failing_canaries
 from app.deps import SessionDep, SettingsDep
 from workers.models import WorkerHeartbeat, utcnow
 from workers.queueing import celery_for
@@ -38,6 +40,13 @@ def worker_seen(session: SessionDep, settings: Settings) -> bool:
     return last_seen is not None and last_seen > utcnow() - timedelta(seconds=settings.worker_stale_seconds)
 
 
+def failing_canaries_seen(session: SessionDep, settings: Settings) -> list[FailingCanary] | None:
+    try:
+        return failing_canaries(session, stale_seconds=settings.worker_stale_seconds)
+    except Exception:
+        return None
+
+
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -50,10 +59,16 @@ def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
         "broker": broker_ready(settings),
         "worker": worker_seen(session, settings),
     }
+    # A live worker whose canary fails holds back that assignment's submissions.
+    failing = failing_canaries_seen(session, settings)
+    checks["canaries"] = failing == []
     ready = all(checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
-    )
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": checks,
+        "failing_canaries": [asdict(canary) for canary in failing or []],
+    }
+    return JSONResponse(body, 200 if ready else 503)
 
 
 @router.get("/metrics", response_class=Response)

@@ -1,6 +1,7 @@
 import itertools
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,6 +230,23 @@ def live(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     ):
         wait_until(lambda: ready(url), 180, f"tfgrade at {url} (logs in {logs})")
         yield LiveService(url, env, settings_from(env))
+
+
+def week1_folder(root: Path, *, solution: bytes) -> Path:
+    """An assignments folder holding a copy of week 1 with the given solution; returns the folder."""
+    copy = root / WEEK1
+    shutil.copytree(WEEK1_DIR, copy)
+    (copy / "solution.ipynb").write_bytes(solution)
+    return root
+
+
+def wrong_solution(solution: bytes) -> bytes:
+    """Week 1's solution as a broken environment grades it: its training imports a module the sandbox does
+    not have, so it no longer earns full marks (and fails fast, without training)."""
+    training = b"model.fit(n_bedrooms, price_in_hundreds_of_thousands, epochs=500, verbose=0)"
+    wrong = solution.replace(training, b"import a_module_this_sandbox_lacks")
+    assert wrong != solution, "the solution's training line moved; update this helper"
+    return wrong
 
 
 def submit(settings: Settings, login: Login, notebook: bytes) -> str:

@@ -20,7 +20,8 @@ def test_healthz_answers(client: TestClient) -> None:
 def test_readyz_reports_no_worker_when_none_beats(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": True, "broker": True, "worker": False}
+    assert response.json()["checks"] == {"database": True, "broker": True, "worker": False, "canaries": True}
+    assert response.json()["failing_canaries"] == []
 
 
 def test_metrics_count_requests_queue_depth_and_grading_time(
