@@ -90,7 +90,7 @@ def load_assignment(directory: Path) -> Assignment:
             exercises=tuple(
                 Exercise(name=item["name"], points=float(item["points"])) for item in config["exercises"]
             ),
-            directory=directory,
+            directory=directory.resolve(),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise AssignmentError(f"{config_path}: invalid or missing field {error}") from error
@@ -107,6 +107,7 @@ def load_checks(path: Path, slug: str) -> Registry:
     except Exception as error:
         raise AssignmentError(f"{path}: {type(error).__name__}: {error}") from error
     registry.probe_inputs = getattr(module, "probe_inputs", None)
+    registry.fresh_inputs = getattr(module, "fresh_inputs", None)
     return registry
 
 

@@ -1,8 +1,12 @@
 """The API that an assignment's `checks.py` is written against.
 
-Observations run inside the sandbox and must be self-contained functions: they import what they
-need in their own body and receive the student's namespace and the probe inputs. Checks run outside
-the sandbox on the JSON the observations returned, next to expected values the sandbox never sees.
+Observations and model exports run inside the student's sandbox and must be self-contained functions:
+they import what they need in their own body. An observation receives the student's namespace and the
+inputs drawn fresh for this submission (`fresh_inputs`) and returns plain data or NumPy arrays; an export
+returns a Keras model, which a clean evaluator rebuilds from its architecture and weights and runs on
+the hidden probe inputs (`probe_inputs`), which never enter the student's sandbox. Checks run outside
+every sandbox on that evidence, next to expected values no sandbox sees. Whatever the student's process
+reports can be forged there; a check believes it only where forging costs as much as doing the work.
 """
 
 import math
@@ -11,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ObservationFunction = Callable[[dict[str, Any], dict[str, Any]], Any]
+ExportFunction = Callable[[dict[str, Any]], Any]
 CheckFunction = Callable[["CheckContext"], None]
 
 
@@ -23,6 +30,14 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class ModelExport:
+    name: str
+    exercise: str
+    function: ExportFunction
+    probes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Check:
     name: str
     exercise: str
@@ -31,14 +46,17 @@ class Check:
     hidden: bool
 
 
-ProbeInputs = Callable[[Path], dict[str, Any]]
+ProbeInputs = Callable[[Path], dict[str, np.ndarray]]
+FreshInputs = Callable[[np.random.Generator], dict[str, np.ndarray]]
 
 
 @dataclass
 class Registry:
     observations: list[Observation] = field(default_factory=list)
+    exports: list[ModelExport] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     probe_inputs: ProbeInputs | None = None
+    fresh_inputs: FreshInputs | None = None
 
 
 _current_registry = Registry()
@@ -63,6 +81,18 @@ def observe(exercise: str) -> Callable[[ObservationFunction], ObservationFunctio
     return register
 
 
+def export_model(
+    exercise: str, *, probes: tuple[str, ...] = ()
+) -> Callable[[ExportFunction], ExportFunction]:
+    """The function returns one of the student's Keras models; the evaluator predicts on `probes`."""
+
+    def register(function: ExportFunction) -> ExportFunction:
+        _current_registry.exports.append(ModelExport(function.__name__, exercise, function, probes))
+        return function
+
+    return register
+
+
 def check(
     exercise: str, name: str, *, points: float | None = None, hidden: bool = False
 ) -> Callable[[CheckFunction], CheckFunction]:
@@ -79,7 +109,25 @@ class CheckFailed(Exception):
 
 
 class ObservationUnavailable(Exception):
-    """The observation a check needs was not produced (the student's code failed before it)."""
+    """The evidence a check needs was not produced (the student's code failed before it)."""
+
+
+@dataclass(frozen=True)
+class ModelEvidence:
+    """What the clean evaluator found in an exported model: its structure, and its predictions."""
+
+    layers: list[dict[str, Any]]
+    input_shape: list[int | None]
+    output_shape: list[int | None]
+    loss: str | None
+    from_logits: bool
+    metrics: list[str]
+    optimizer: str | None
+    predictions: dict[str, np.ndarray]
+
+    @property
+    def layer_classes(self) -> list[str]:
+        return [str(layer["class_name"]) for layer in self.layers]
 
 
 @dataclass(frozen=True)
@@ -87,13 +135,25 @@ class CheckContext:
     observations: dict[str, Any]
     observation_errors: dict[str, str]
     assignment_dir: Path
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    models: dict[str, ModelEvidence] = field(default_factory=dict)
+    model_errors: dict[str, str] = field(default_factory=dict)
 
     def observation(self, name: str) -> Any:
+        """What the student's process reported: believe it only where forging costs as much as earning."""
         if name in self.observation_errors:
             raise ObservationUnavailable(self.observation_errors[name])
         if name not in self.observations:
             raise ObservationUnavailable(f"the observation '{name}' was not produced")
         return self.observations[name]
+
+    def model(self, name: str) -> ModelEvidence:
+        """The evaluator's evidence about the model the export `name` returned."""
+        if name in self.model_errors:
+            raise ObservationUnavailable(self.model_errors[name])
+        if name not in self.models:
+            raise ObservationUnavailable(f"the model '{name}' was not exported")
+        return self.models[name]
 
     @property
     def hidden_dir(self) -> Path:

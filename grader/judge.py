@@ -1,4 +1,4 @@
-"""Running the checks outside the sandbox, on plain observations, against the hidden expected values."""
+"""Running the checks outside every sandbox, on the evidence, against the hidden expected values."""
 
 from grader.assignment import Assignment
 from grader.authoring import Check, CheckContext, CheckFailed, ObservationUnavailable
@@ -19,12 +19,8 @@ def check_points(assignment: Assignment) -> dict[int, float]:
 
 
 def judge(
-    assignment: Assignment,
-    exercises: dict[str, ExerciseResult],
-    observations: dict[str, object],
-    observation_errors: dict[str, str],
+    assignment: Assignment, exercises: dict[str, ExerciseResult], context: CheckContext
 ) -> tuple[CheckResult, ...]:
-    context = CheckContext(observations, observation_errors, assignment.directory)
     points = check_points(assignment)
     results = []
     for number, check in enumerate(assignment.registry.checks):

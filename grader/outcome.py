@@ -1,6 +1,6 @@
 """Reading a sandbox run's events back into per-exercise results and an overall status."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from grader.assemble import Program
@@ -17,8 +17,6 @@ class Interpretation:
     status: Status
     message: str
     exercises: dict[str, ExerciseResult]
-    observations: dict[str, Any] = field(default_factory=dict)
-    observation_errors: dict[str, str] = field(default_factory=dict)
 
 
 def interpret(
@@ -28,25 +26,28 @@ def interpret(
     memory_mb: int,
     wall_seconds: float,
 ) -> Interpretation:
+    """Per-exercise results and an overall status. The student's messages only place blame and explain
+    failures, which earns nothing; only those sent before any student code ran can make it an `error`."""
     failures: dict[str, tuple[ExerciseStatus, str]] = {}
     setup_failure: str | None = None
     running: int | None = None
-    observations: dict[str, Any] = {}
-    observation_errors: dict[str, str] = {}
+    student_code_started = False
     ran_out_of_memory = outcome.out_of_memory
-    for event in outcome.events:
-        kind = event.get("event")
-        if kind == "cell_started":
-            running = _cell_number(event, program)
+    for sent in outcome.messages:
+        event, kind = sent.header, sent.kind
+        if kind == "cell_started" and (number := _cell_number(event, program)) is not None:
+            running = number
+            student_code_started |= program.cells[number].is_exercise_cell
         elif kind == "cell_finished":
             running = None
         elif kind == "cell_failed" and (number := _cell_number(event, program)) is not None:
             running = None
             ran_out_of_memory |= event.get("kind") == "memory"
             exercise = program.cells[number].exercise
-            detail = str(event.get("message", ""))
+            detail = str(event.get("message", ""))[:2000]
             if exercise is None:
-                setup_failure = setup_failure or detail
+                if not student_code_started:
+                    setup_failure = setup_failure or detail
             elif exercise not in failures and _to_blame(program, number, failures):
                 failure = (
                     ExerciseStatus.SYNTAX_ERROR
@@ -56,14 +57,11 @@ def interpret(
                 if not program.cells[number].is_exercise_cell:
                     detail = f"a later cell of the notebook that uses it failed ({detail})"
                 failures[exercise] = (failure, detail)
-        elif kind == "observation" and isinstance(event.get("name"), str):
-            observations[event["name"]] = event.get("value")
-        elif kind == "observation_failed" and isinstance(event.get("name"), str):
+        elif kind in ("observation_failed", "model_failed"):
             ran_out_of_memory |= event.get("kind") == "memory"
-            detail = str(event.get("message", ""))
-            observation_errors[event["name"]] = detail
-            exercise = observation_exercises.get(event["name"])
+            exercise = observation_exercises.get(str(event.get("name")))
             if exercise is not None and exercise not in failures:
+                detail = str(event.get("message", ""))[:2000]
                 failures[exercise] = (ExerciseStatus.EXCEPTION, f"when called by the grader, {detail}")
 
     interrupted_exercise = program.cells[running].exercise if running is not None else None
@@ -94,12 +92,17 @@ def interpret(
         else:
             note = program.notes.get(name, "Ran without errors.")
             exercises[name] = ExerciseResult(name=name, status=ExerciseStatus.OK, message=note)
-    return Interpretation(status, message, exercises, observations, observation_errors)
+    return Interpretation(status, message, exercises)
 
 
 def _overall(
     outcome: RunOutcome, out_of_memory: bool, setup_failure: str | None, memory_mb: int, wall_seconds: float
 ) -> tuple[Status, str]:
+    if outcome.sandbox_lost:
+        return Status.ERROR, (
+            "The grading sandbox was stopped from outside before your notebook finished; this is not your "
+            "fault, and it will be graded again."
+        )
     if out_of_memory:
         return Status.MEMORY_EXCEEDED, (
             f"Your notebook used more than the {memory_mb} MB of memory allowed and was stopped. Look for very "
@@ -116,20 +119,21 @@ def _overall(
             "The grader failed while preparing the assignment's own code; this is not your fault. "
             f"Please tell your instructors. ({setup_failure})"
         )
-    if not any(event.get("event") == "cell_started" for event in outcome.events):
+    if not any(message.kind == "cell_started" for message in outcome.messages):
         return (
             Status.ERROR,
             "The grader could not start your notebook; this is not your fault. Try again later.",
         )
-    if not outcome.finished and signal is not None:
-        return Status.ERROR, (
-            f"The grading process was stopped from outside (signal {signal}) before your notebook finished; "
-            "this is not your fault, and it will be graded again."
+    if outcome.unreadable:
+        return Status.GRADED, (
+            f"Your notebook's process sent the grader {outcome.unreadable}, so grading stopped there; "
+            "what had not been checked by then scored no points. Print less, and return plain values."
         )
     if not outcome.finished:
+        how = f" (it was ended by signal {signal})" if signal is not None else ""
         return Status.GRADED, (
-            "Your code ended the grading process early (for example with os._exit or by killing the process); "
-            "what had not run by then scored no points."
+            f"Your code ended the grading process early{how}, for example with os._exit or by killing the "
+            "process; what had not run by then scored no points."
         )
     return Status.GRADED, ""
 
@@ -156,8 +160,8 @@ def _cell_number(event: dict[str, Any], program: Program) -> int | None:
 def _started_cells(outcome: RunOutcome, program: Program) -> list[int]:
     return [
         number
-        for event in outcome.events
-        if event.get("event") == "cell_started" and (number := _cell_number(event, program)) is not None
+        for message in outcome.messages
+        if message.kind == "cell_started" and (number := _cell_number(message.header, program)) is not None
     ]
 
 

@@ -1,23 +1,28 @@
-"""The grading pipeline: read, assemble, run in a sandbox, observe, judge, report."""
+"""The grading pipeline: read, assemble, run the student's job, evaluate its models cleanly, judge, report."""
 
 import logging
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+import numpy as np
+
 from grader.assemble import Program, assemble
 from grader.assignment import Assignment
+from grader.authoring import CheckContext, ModelEvidence
+from grader.evidence import ExportedModel, model_evidence, student_evidence
 from grader.intake import MAX_NOTEBOOK_BYTES, load_template, version_notices
+from grader.jobs import evaluator_job, student_job
 from grader.judge import judge, without_results
 from grader.notebook import NotGradable, read_notebook
-from grader.observations import observation_payload, probe_inputs_archive
 from grader.outcome import interpret
 from grader.report import GradeReport, Status
 from grader.sandbox.host import detect_host
 from grader.sandbox.pool import SandboxPool
-from grader.sandbox.process import Job, Zygote
+from grader.sandbox.process import Zygote
 from grader.version import GRADER_VERSION
 
 READY_TIMEOUT_SECONDS = 120.0
@@ -75,7 +80,11 @@ def _run_and_judge(
     timings: Timings,
 ) -> GradeReport:
     host = pool.host if pool else detect_host()
-    job = _job(assignment, program, threads or _default_threads(pool))
+    threads = threads or _default_threads(pool)
+    registry = assignment.registry
+    fresh = (
+        registry.fresh_inputs(np.random.default_rng(secrets.randbits(64))) if registry.fresh_inputs else {}
+    )
     with timings.phase("sandbox_start"):
         zygote = (
             pool.acquire(assignment.slug) if pool else Zygote(host, {assignment.slug: assignment.data_dir})
@@ -85,20 +94,37 @@ def _run_and_judge(
         if not ready:
             raise RuntimeError("the sandbox did not become ready")
         with timings.phase("run"):
-            outcome = zygote.run(job)
+            outcome = zygote.run(student_job(assignment, program, fresh, threads))
+        exercise_of = {o.name: o.exercise for o in registry.observations} | {
+            e.name: e.exercise for e in registry.exports
+        }
+        result = interpret(
+            program, outcome, exercise_of, assignment.limits.memory_mb, assignment.limits.wall_seconds
+        )
+        evidence = student_evidence(
+            outcome.messages, {o.name for o in registry.observations}, {e.name for e in registry.exports}
+        )
+        if result.status is Status.GRADED and evidence.models:
+            with timings.phase("evaluate"):
+                models, model_errors = _evaluate(zygote, assignment, evidence.models, threads)
+        else:
+            models, model_errors = {}, {}
     finally:
         if pool:
             pool.release(zygote)
         else:
             zygote.close()
     with timings.phase("judge"):
-        limits = assignment.limits
-        observed = {
-            observation.name: observation.exercise for observation in assignment.registry.observations
-        }
-        result = interpret(program, outcome, observed, limits.memory_mb, limits.wall_seconds)
+        context = CheckContext(
+            observations=evidence.observations,
+            observation_errors=evidence.observation_errors,
+            assignment_dir=assignment.directory,
+            inputs=fresh,
+            models=models,
+            model_errors={**evidence.model_errors, **model_errors},
+        )
         checks = (
-            judge(assignment, result.exercises, result.observations, result.observation_errors)
+            judge(assignment, result.exercises, context)
             if result.status is Status.GRADED
             else without_results(assignment, result.message)
         )
@@ -122,24 +148,17 @@ def _run_and_judge(
     )
 
 
-def _job(assignment: Assignment, program: Program, threads: int) -> Job:
-    limits = assignment.limits
-    return Job(
-        cells=[
-            {"source": cell.source, "exercise": cell.exercise, "is_exercise_cell": cell.is_exercise_cell}
-            for cell in program.cells
-        ],
-        observations=[observation_payload(o) for o in assignment.registry.observations],
-        skipped_exercises=sorted(program.problems),
-        inputs=_inputs(assignment),
-        slug=assignment.slug,
-        wall_seconds=limits.wall_seconds,
-        cpu_seconds=limits.cpu_seconds,
-        memory_bytes=limits.memory_mb * 1024**2,
-        max_processes=limits.processes,
-        file_size_bytes=limits.file_size_mb * 1024**2,
-        threads=threads,
-    )
+def _evaluate(
+    zygote: Zygote, assignment: Assignment, exported: dict[str, ExportedModel], threads: int
+) -> tuple[dict[str, ModelEvidence], dict[str, str]]:
+    """The clean evaluator's run. A model it refuses, or that exhausts its limits, is the student's; the
+    evaluator's own sandbox failing is the grader's, and no score is given."""
+    outcome = zygote.run(evaluator_job(assignment, exported, _probes(assignment), threads))
+    if outcome.sandbox_lost or not (outcome.finished or outcome.timed_out or outcome.out_of_memory):
+        raise RuntimeError(
+            f"the evaluator did not finish: exit {outcome.exit_code}, {outcome.output[-2000:]}"
+        )
+    return model_evidence(outcome, set(exported))
 
 
 def _default_threads(pool: SandboxPool | None) -> int:
@@ -147,8 +166,9 @@ def _default_threads(pool: SandboxPool | None) -> int:
 
 
 @lru_cache(maxsize=32)
-def _inputs(assignment: Assignment) -> bytes:
-    return probe_inputs_archive(assignment)
+def _probes(assignment: Assignment) -> dict[str, np.ndarray]:
+    make_probes = assignment.registry.probe_inputs
+    return make_probes(assignment.directory) if make_probes else {}
 
 
 def _score_line(checks: tuple) -> str:

@@ -1,13 +1,25 @@
-"""Week 1 checks. Observations run in the sandbox; checks run outside on what they returned."""
+"""Week 1 checks.
 
+The arrays are reported by the student's process (forging them means writing the answer, which is the
+exercise); the model's structure and its predictions come from the clean evaluator, which rebuilds the
+exported model and predicts prices for houses the notebook never sees.
+"""
+
+from pathlib import Path
 from typing import Any
 
-from grader.authoring import CheckContext, check, expect, expect_close, expect_equal, observe
+import numpy as np
+
+from grader.authoring import CheckContext, check, expect, expect_close, expect_equal, export_model, observe
 
 EXPECTED_BEDROOMS = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 EXPECTED_PRICES = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
 PROBES = {7.0: 4.0, 10.0: 5.5}
 TOLERANCE = 0.25
+
+
+def probe_inputs(assignment_dir: Path) -> dict[str, np.ndarray]:
+    return {"bedrooms": np.array([[bedrooms] for bedrooms in PROBES], dtype=np.float32)}
 
 
 @observe("create_training_data")
@@ -29,40 +41,20 @@ def training_data(ns, inputs):
     return {"features": describe(features), "targets": describe(targets)}
 
 
-@observe("define_and_compile_model")
-def model_structure(ns, inputs):
-    model = ns["define_and_compile_model"]()
-    layers = [
-        {"type": type(layer).__name__, "units": getattr(layer, "units", None)} for layer in model.layers
-    ]
-    return {
-        "layers": [
-            {
-                "type": str(layer["type"]),
-                "units": int(layer["units"]) if type(layer["units"]) is int else None,
-            }
-            for layer in layers
-        ],
-        "input_shape": [None if n is None else int(n) for n in model.inputs[0].shape]
-        if model.inputs
-        else None,
-    }
+@export_model("define_and_compile_model")
+def untrained_model(ns):
+    return ns["define_and_compile_model"]()
+
+
+@export_model("train_model", probes=("bedrooms",))
+def trained_model(ns):
+    return ns["trained_model"]
 
 
 @observe("train_model")
-def trained_model(ns, inputs):
-    import numpy as np
-
-    model = ns["trained_model"]
-    weights = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
-    history = getattr(model, "history", None)
-    return {
-        "weights": [
-            {"shape": [int(n) for n in w.shape], "values": [float(v) for v in w.ravel()][:16]}
-            for w in weights
-        ],
-        "epochs": len(history.epoch) if history is not None and hasattr(history, "epoch") else None,
-    }
+def training(ns, inputs):
+    history = getattr(ns["trained_model"], "history", None)
+    return {"epochs": len(history.epoch) if history is not None and hasattr(history, "epoch") else None}
 
 
 def _described(ctx: CheckContext, which: str) -> dict[str, Any]:
@@ -97,40 +89,38 @@ def data_values(ctx: CheckContext) -> None:
 
 @check("define_and_compile_model", "the model has exactly one Dense layer")
 def one_dense_layer(ctx: CheckContext) -> None:
-    types = [layer["type"] for layer in ctx.observation("model_structure")["layers"]]
-    expect_equal("layers of the model", ["Dense"], types)
+    expect_equal("layers of the model", ["Dense"], ctx.model("untrained_model").layer_classes)
 
 
 @check("define_and_compile_model", "the Dense layer has one unit")
 def one_unit(ctx: CheckContext) -> None:
-    units = [layer["units"] for layer in ctx.observation("model_structure")["layers"]]
+    units = [layer.get("units") for layer in ctx.model("untrained_model").layers]
     expect_equal("units of the model's layers", [1], units)
 
 
 @check("define_and_compile_model", "the model takes one number as input")
 def one_input(ctx: CheckContext) -> None:
-    expect_equal("input shape of the model", [None, 1], ctx.observation("model_structure")["input_shape"])
+    expect_equal("input shape of the model", [None, 1], ctx.model("untrained_model").input_shape)
 
 
 @check("train_model", "the model was trained for 500 epochs", points=1)
 def trained_500_epochs(ctx: CheckContext) -> None:
-    expect_equal("number of epochs trained", 500, ctx.observation("trained_model")["epochs"])
+    expect_equal("number of epochs trained", 500, ctx.observation("training")["epochs"])
+    # The epoch count alone costs nothing to forge; a model that learnt the prices does.
+    expect_close("prediction for 7 bedrooms after training", PROBES[7.0], _prediction(ctx, 7.0), TOLERANCE)
 
 
 def _prediction(ctx: CheckContext, bedrooms: float) -> float:
-    """The trained model's prediction, computed here from its weights, not reported by the sandbox."""
-    weights = ctx.observation("trained_model")["weights"]
-    shapes = [w["shape"] for w in weights]
-    expect_equal("shapes of the trained model's weights", [[1, 1], [1]], shapes)
-    kernel, bias = weights[0]["values"][0], weights[1]["values"][0]
-    return float(kernel * bedrooms + bias)
+    predictions = ctx.model("trained_model").predictions["bedrooms"]
+    expect_equal("shape of the predictions for 2 houses", [2, 1], list(predictions.shape))
+    return round(float(predictions[list(PROBES).index(bedrooms), 0]), 4)
 
 
 @check("train_model", "the prediction for 7 bedrooms is close to 4.0", points=1.5)
 def predicts_seven_bedrooms(ctx: CheckContext) -> None:
-    expect_close("prediction for 7 bedrooms", PROBES[7.0], round(_prediction(ctx, 7.0), 4), TOLERANCE)
+    expect_close("prediction for 7 bedrooms", PROBES[7.0], _prediction(ctx, 7.0), TOLERANCE)
 
 
 @check("train_model", "the prediction for 10 bedrooms is close to 5.5", points=1.5)
 def predicts_ten_bedrooms(ctx: CheckContext) -> None:
-    expect_close("prediction for 10 bedrooms", PROBES[10.0], round(_prediction(ctx, 10.0), 4), TOLERANCE)
+    expect_close("prediction for 10 bedrooms", PROBES[10.0], _prediction(ctx, 10.0), TOLERANCE)

@@ -1,42 +1,48 @@
-"""Week 3 checks. Observations run in the sandbox; checks run outside on what they returned.
+"""Week 3 checks.
 
-The model is trained once, by the notebook's own frozen cell (`training_history = model.fit(...)`); the
-observations only read the result. The probe digits' labels stay in hidden/: accuracy is computed here.
+`reshape_and_normalize` and the callback are called with inputs drawn fresh for each submission, so no
+fixed answer passes. The model is trained once, by the notebook's own frozen cell; it is exported as data
+and judged from the clean evaluator's evidence: its layers, and its predictions on training digits and on
+probe digits that never enter the student's sandbox, whose labels stay here.
 """
 
 from pathlib import Path
 
 import numpy as np
 
-from grader.authoring import CheckContext, check, expect, expect_equal, observe
+from grader.authoring import CheckContext, check, expect, expect_equal, export_model, observe
 
 THRESHOLD = 0.995
-CALLBACK_ACCURACIES = [0.9, 0.99, 0.994, 0.995, 0.996, 0.999]
 MIN_PROBE_ACCURACY = 0.92
+MIN_TRAINING_ACCURACY = 0.99
+TRAINING_SAMPLE = 1000
 
 
 def probe_inputs(assignment_dir: Path) -> dict[str, np.ndarray]:
     with np.load(assignment_dir / "hidden" / "probes.npz") as probes:
-        images = probes["images"]
-    return {"images": images, "callback_accuracies": np.array(CALLBACK_ACCURACIES)}
+        probe_images = probes["images"]
+    with np.load(assignment_dir / "data" / "mnist.npz") as mnist:
+        training_images = mnist["x_train"][:TRAINING_SAMPLE]
+    return {
+        "probe_images": (probe_images[..., None] / 255.0).astype(np.float32),
+        "training_images": (training_images[..., None] / 255.0).astype(np.float32),
+    }
+
+
+def fresh_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    images = rng.integers(0, 256, size=(16, 28, 28), dtype=np.uint8)
+    images[0, 0, 0], images[0, 0, 1] = 0, 255  # the full range, so dividing by anything else shows
+    offsets = rng.uniform(0.0001, 0.004, size=6) * np.array([1, 1, 1, -1, -1, -1])
+    accuracies = np.concatenate([[THRESHOLD], np.minimum(THRESHOLD + offsets, 1.0), rng.uniform(0.2, 0.9, 1)])
+    return {"images": images, "callback_accuracies": rng.permutation(accuracies)}
 
 
 @observe("reshape_and_normalize")
 def reshaped_images(ns, inputs):
     import numpy as np
 
-    images = inputs["images"][:16]
-    result = ns["reshape_and_normalize"](images.copy())
-    if type(result) is not np.ndarray:
-        return {"type": type(result).__name__}
-    same_shape = result.shape == images.shape + (1,)
-    return {
-        "type": "ndarray",
-        "shape": [int(n) for n in result.shape],
-        "max": float(result.max()),
-        "min": float(result.min()),
-        "largest_error": float(np.abs(result - images[..., None] / 255.0).max()) if same_shape else None,
-    }
+    result = ns["reshape_and_normalize"](inputs["images"].copy())
+    return {"type": type(result).__name__, "images": result if type(result) is np.ndarray else None}
 
 
 @observe("EarlyStoppingCallback")
@@ -56,99 +62,105 @@ def callback_reactions(ns, inputs):
     return {"is_keras_callback": is_callback, "stopped": stopped}
 
 
+@export_model("convolutional_model", probes=("probe_images", "training_images"))
+def trained_model(ns):
+    return ns["training_history"].model
+
+
 @observe("convolutional_model")
-def trained_model(ns, inputs):
-    import numpy as np
-
-    history = ns["training_history"]
-    model = history.model
-    probes = inputs["images"][..., None] / 255.0
-    return {
-        "layers": [type(layer).__name__ for layer in model.layers],
-        "output_shape": [int(n) for n in model.predict(probes[:8], verbose=0).shape],
-        "epochs": len(history.epoch),
-        "probe_predictions": [int(v) for v in np.argmax(model.predict(probes, verbose=0), axis=1)],
-    }
+def training(ns, inputs):
+    return {"epochs": len(ns["training_history"].epoch)}
 
 
-def reshaped(ctx: CheckContext) -> dict:
+def reshaped(ctx: CheckContext) -> np.ndarray:
     observed = ctx.observation("reshaped_images")
     expect_equal("type returned by reshape_and_normalize", "ndarray", observed["type"])
-    return observed
+    images: np.ndarray = observed["images"]
+    return images
 
 
 @check("reshape_and_normalize", "the images get a channel axis", points=1)
 def channel_axis(ctx: CheckContext) -> None:
-    expect_equal("shape of 16 reshaped images", [16, 28, 28, 1], reshaped(ctx)["shape"])
+    expect_equal("shape of 16 reshaped images", [16, 28, 28, 1], list(reshaped(ctx).shape))
 
 
 @check("reshape_and_normalize", "the pixel values are divided by 255", points=1)
 def normalized(ctx: CheckContext) -> None:
-    observed = reshaped(ctx)
-    expect(
-        "range of the pixel values",
-        "0.0 to 1.0",
-        (observed["min"], observed["max"]),
-        observed["min"] == 0.0 and observed["max"] == 1.0,
-    )
-    error = observed["largest_error"]
-    expect("largest difference from images / 255", "below 1e-6", error, error is not None and error < 1e-6)
-
-
-@check("EarlyStoppingCallback", "the callback is a Keras callback", points=0.5)
-def is_callback(ctx: CheckContext) -> None:
-    observed = ctx.observation("callback_reactions")["is_keras_callback"]
-    expect("EarlyStoppingCallback subclasses tf.keras.callbacks.Callback", True, observed, observed is True)
+    images = reshaped(ctx)
+    expected = ctx.inputs["images"][..., None] / 255.0
+    expect_equal("shape of 16 reshaped images", list(expected.shape), list(images.shape))
+    error = float(np.abs(images.astype(np.float64) - expected).max())
+    expect("largest difference from images / 255", "below 1e-6", round(error, 6), error < 1e-6)
 
 
 def reactions(ctx: CheckContext, at_threshold: bool) -> None:
-    stopped = ctx.observation("callback_reactions")["stopped"]
-    expect_equal("number of epochs the callback saw", len(CALLBACK_ACCURACIES), len(stopped))
-    for accuracy_seen, stop in zip(CALLBACK_ACCURACIES, stopped, strict=True):
+    observed = ctx.observation("callback_reactions")
+    expect(
+        "EarlyStoppingCallback subclasses tf.keras.callbacks.Callback",
+        True,
+        False,
+        observed["is_keras_callback"] is True,
+    )
+    accuracies = [float(value) for value in ctx.inputs["callback_accuracies"]]
+    stopped = observed["stopped"]
+    expect_equal("number of epochs the callback saw", len(accuracies), len(stopped))
+    for accuracy_seen, stop in zip(accuracies, stopped, strict=True):
         if (accuracy_seen >= THRESHOLD) == at_threshold:
-            expect_equal(f"stop_training after an epoch with accuracy {accuracy_seen}", at_threshold, stop)
+            expect_equal(
+                f"stop_training after an epoch with accuracy {accuracy_seen:.4f}", at_threshold, stop
+            )
 
 
-@check("EarlyStoppingCallback", "the callback stops training at 99.5% accuracy or more", points=0.75)
+@check("EarlyStoppingCallback", "the callback stops training at 99.5% accuracy or more", points=1)
 def stops_at_threshold(ctx: CheckContext) -> None:
     reactions(ctx, at_threshold=True)
 
 
-@check("EarlyStoppingCallback", "the callback lets training go on below 99.5% accuracy", points=0.75)
+@check("EarlyStoppingCallback", "the callback lets training go on below 99.5% accuracy", points=1)
 def continues_below_threshold(ctx: CheckContext) -> None:
     reactions(ctx, at_threshold=False)
 
 
 @check("convolutional_model", "the model has a Conv2D layer", points=1)
 def has_convolution(ctx: CheckContext) -> None:
-    layers = ctx.observation("trained_model")["layers"]
+    layers = ctx.model("trained_model").layer_classes
     expect("layers of the model", "at least one Conv2D", layers, "Conv2D" in layers)
 
 
 @check("convolutional_model", "the model has a MaxPooling2D layer", points=1)
 def has_pooling(ctx: CheckContext) -> None:
-    layers = ctx.observation("trained_model")["layers"]
+    layers = ctx.model("trained_model").layer_classes
     expect("layers of the model", "at least one MaxPooling2D", layers, "MaxPooling2D" in layers)
 
 
 @check("convolutional_model", "the model outputs 10 values per image", points=1)
 def ten_outputs(ctx: CheckContext) -> None:
-    expect_equal(
-        "shape of the predictions for 8 images", [8, 10], ctx.observation("trained_model")["output_shape"]
-    )
+    expect_equal("output shape of the model", [None, 10], ctx.model("trained_model").output_shape)
+
+
+def accuracy(ctx: CheckContext, probes: str, labels: np.ndarray) -> float:
+    outputs = ctx.model("trained_model").predictions[probes]
+    expect_equal("shape of the predictions", [len(labels), 10], list(outputs.shape))
+    return round(float(np.mean(np.argmax(outputs, axis=1) == labels)), 4)
 
 
 @check("convolutional_model", "training stops before the 10th epoch", points=1)
 def stops_early(ctx: CheckContext) -> None:
-    epochs = ctx.observation("trained_model")["epochs"]
-    expect("number of epochs trained", "between 1 and 9", epochs, 1 <= epochs <= 9)
+    epochs = ctx.observation("training")["epochs"]
+    expect("number of epochs trained", "between 1 and 9", epochs, type(epochs) is int and 1 <= epochs <= 9)
+    # The epoch count alone costs nothing to forge; a model that did reach the threshold does.
+    with np.load(ctx.assignment_dir / "data" / "mnist.npz") as mnist:
+        labels = mnist["y_train"][:TRAINING_SAMPLE]
+    got = accuracy(ctx, "training_images", labels)
+    minimum = MIN_TRAINING_ACCURACY
+    expect(
+        "accuracy on the training digits when training stopped", f"at least {minimum}", got, got >= minimum
+    )
 
 
 @check("convolutional_model", "the trained model recognises digits it has never seen", points=2, hidden=True)
 def recognises_unseen_digits(ctx: CheckContext) -> None:
     with np.load(ctx.hidden_dir / "probes.npz") as probes:
         labels = probes["labels"]
-    predicted = ctx.observation("trained_model")["probe_predictions"]
-    expect_equal("number of predictions", len(labels), len(predicted))
-    got = round(float(np.mean(np.array(predicted) == labels)), 4)
+    got = accuracy(ctx, "probe_images", labels)
     expect("accuracy on 500 unseen digits", f"at least {MIN_PROBE_ACCURACY}", got, got >= MIN_PROBE_ACCURACY)

@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 SIZE = 150
 CLASSES = ("happy", "sad")  # image_dataset_from_directory's label order: happy = 0, sad = 1
 TRAINING_PER_CLASS, PROBES_PER_CLASS = 40, 20
+PROBE_ORDER_SEED = 4444
 
 
 def random_colour(rng: np.random.Generator, low: int, high: int) -> tuple[int, int, int]:
@@ -65,8 +66,11 @@ def main() -> None:
     probes = np.random.default_rng(44)
     labels = [index for index, _ in enumerate(CLASSES) for _ in range(PROBES_PER_CLASS)]
     images = [np.asarray(draw_face(probes, label == 0)) for label in labels]
+    order = np.random.default_rng(PROBE_ORDER_SEED).permutation(len(labels))  # no order gives labels away
     np.savez_compressed(
-        HERE / "hidden" / "probes.npz", images=np.stack(images), labels=np.array(labels, np.uint8)
+        HERE / "hidden" / "probes.npz",
+        images=np.stack(images)[order],
+        labels=np.array(labels, np.uint8)[order],
     )
 
 

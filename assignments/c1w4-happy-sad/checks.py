@@ -1,24 +1,48 @@
-"""Week 4 checks. Observations run in the sandbox; checks run outside on what they returned.
+"""Week 4 checks.
 
-The model is trained once, by the notebook's own frozen cell; the observations read the result. The probe
-faces' labels stay in hidden/ (happy = 0, sad = 1, the alphabetical order of the class folders).
+The dataset's first batch comes back as arrays and must be the assignment's own images, rescaled, with
+their folders' labels: forging that means doing the work. The models are exported as data and judged
+from the clean evaluator's evidence: their layers and compile settings, and their predictions on the
+training faces and on probe faces that never enter the student's sandbox, whose labels stay here
+(happy = 0, sad = 1, the alphabetical order of the class folders).
 """
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from grader.authoring import CheckContext, check, expect, expect_equal, observe
+from grader.authoring import CheckContext, check, expect, expect_equal, export_model, observe
 
+CLASSES = ("happy", "sad")
 MAX_EPOCHS = 15
 MIN_PROBE_ACCURACY = 0.65
+MIN_TRAINING_ACCURACY = 0.95
 BINARY_LOSSES = ("binary_crossentropy",)
 TWO_CLASS_LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
+PIXEL_TOLERANCE = 0.5 / 255
+
+
+@cache
+def training_faces(assignment_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Every training image as 0..255 floats, and its label from its folder."""
+    images, labels = [], []
+    for label, name in enumerate(CLASSES):
+        for path in sorted((assignment_dir / "data" / name).glob("*.png")):
+            images.append(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32))
+            labels.append(label)
+    return np.stack(images), np.array(labels)
 
 
 def probe_inputs(assignment_dir: Path) -> dict[str, np.ndarray]:
     with np.load(assignment_dir / "hidden" / "probes.npz") as probes:
-        return {"images": probes["images"]}
+        probe_images = probes["images"]
+    images, _ = training_faces(assignment_dir)
+    return {
+        "probe_images": (probe_images / 255.0).astype(np.float32),
+        "training_images": images / np.float32(255.0),
+    }
 
 
 @observe("training_dataset")
@@ -29,71 +53,70 @@ def dataset_batches(ns, inputs):
     images, labels = batches[0]
     return {
         "batch_sizes": [int(len(batch_images)) for batch_images, _ in batches],
-        "image_shape": [int(n) for n in images.shape],
-        "label_shape": [int(n) for n in labels.shape],
-        "min": float(min(batch_images.min() for batch_images, _ in batches)),
-        "max": float(max(batch_images.max() for batch_images, _ in batches)),
-        "label_values": sorted({float(v) for _, batch_labels in batches for v in batch_labels.ravel()}),
+        "first_images": images.astype(np.float32),
+        "first_labels": labels.astype(np.float32),
     }
 
 
-@observe("create_and_compile_model")
-def compiled_model(ns, inputs):
-    model = ns["create_and_compile_model"]()
-    last = model.layers[-1]
-    activation = getattr(last, "activation", None)
-    loss = model.loss
-    loss_name = loss if type(loss) is str else getattr(loss, "name", getattr(loss, "__name__", ""))
-    loss_config = loss.get_config() if hasattr(loss, "get_config") else {}
-    metrics = model.get_compile_config().get("metrics") or []
-    return {
-        "input_shape": [None if n is None else int(n) for n in model.inputs[0].shape],
-        "last_units": int(getattr(last, "units", 0) or 0),
-        "last_activation": str(getattr(activation, "__name__", "linear")),
-        "loss": str(loss_name),
-        "from_logits": loss_config.get("from_logits") is True,
-        "metrics": [str(m if type(m) is str else m.get("config", {}).get("name", "")) for m in metrics],
-    }
+@export_model("create_and_compile_model")
+def compiled_model(ns):
+    return ns["create_and_compile_model"]()
+
+
+@export_model("create_and_compile_model", probes=("probe_images", "training_images"))
+def trained_model(ns):
+    return ns["training_history"].model
 
 
 @observe("create_and_compile_model")
-def trained_model(ns, inputs):
-    history = ns["training_history"]
-    outputs = history.model.predict(inputs["images"] / 255.0, verbose=0)
-    return {"epochs": len(history.epoch), "probe_outputs": [[float(v) for v in row] for row in outputs]}
+def training(ns, inputs):
+    return {"epochs": len(ns["training_history"].epoch)}
+
+
+def first_batch(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first batch, and for each image the training image it is (at any scale): forging it costs as
+    much as loading the folders."""
+    observed = ctx.observation("dataset_batches")
+    images, labels = observed["first_images"], observed["first_labels"]
+    expect_equal("shape of the first batch of images", [10, 150, 150, 3], list(np.shape(images)))
+    faces, _ = training_faces(ctx.assignment_dir)
+    scale = 255.0 if float(images.max()) <= 1.0 else 1.0
+    distances = np.stack(
+        [np.abs(image * scale - faces).reshape(len(faces), -1).max(axis=1) for image in images]
+    )
+    matched = distances.argmin(axis=1)
+    found = bool(np.all(distances[np.arange(10), matched] <= 255 * PIXEL_TOLERANCE))
+    expect("the images of the first batch", "images from the data folder", "other pixels", found)
+    return images, labels, matched
 
 
 @check("training_dataset", "batches hold 10 images of 150×150×3", points=1)
 def batch_shape(ctx: CheckContext) -> None:
-    observed = ctx.observation("dataset_batches")
-    expect_equal("shape of the first batch of images", [10, 150, 150, 3], observed["image_shape"])
-    expect_equal("sizes of the batches", [10] * 8, observed["batch_sizes"])
+    first_batch(ctx)
+    expect_equal("sizes of the batches", [10] * 8, ctx.observation("dataset_batches")["batch_sizes"])
 
 
 @check("training_dataset", "pixel values are rescaled to [0, 1]", points=1)
 def rescaled(ctx: CheckContext) -> None:
-    observed = ctx.observation("dataset_batches")
-    low, high = observed["min"], observed["max"]
-    expect(
-        "range of the pixel values",
-        "from 0 to at most 1, with a maximum above 0.5",
-        (low, high),
-        low >= 0.0 and 0.5 < high <= 1.0,
-    )
+    images, _, _ = first_batch(ctx)
+    low, high = float(images.min()), float(images.max())
+    expect("range of the pixel values", "from 0 to at most 1", (low, high), low >= 0.0 and high <= 1.0)
 
 
 @check("training_dataset", "labels are 0 for happy and 1 for sad, one per image", points=1)
 def labels(ctx: CheckContext) -> None:
-    observed = ctx.observation("dataset_batches")
-    expect_equal("values of the labels", [0.0, 1.0], observed["label_values"])
-    shape = observed["label_shape"]
+    _, labels, matched = first_batch(ctx)
+    shape = list(labels.shape)
     expect("shape of the first batch of labels", "(10,) or (10, 1)", shape, shape in ([10], [10, 1]))
+    _, truth = training_faces(ctx.assignment_dir)
+    expect_equal("labels of the first batch", truth[matched].tolist(), labels.ravel().astype(int).tolist())
 
 
 @check("create_and_compile_model", "the last layer and the loss agree", points=2)
 def last_layer_matches_loss(ctx: CheckContext) -> None:
-    observed = ctx.observation("compiled_model")
-    units, loss = observed["last_units"], observed["loss"]
+    model = ctx.model("compiled_model")
+    last = model.layers[-1]
+    units, loss = last.get("units"), model.loss
     if units == 1:
         expect("loss for one output unit", "binary_crossentropy", loss, loss in BINARY_LOSSES)
         wanted = "sigmoid"
@@ -101,23 +124,45 @@ def last_layer_matches_loss(ctx: CheckContext) -> None:
         expect_equal("units of the last layer", "1 (sigmoid) or 2 (softmax)", units)
         expect("loss for two output units", " or ".join(TWO_CLASS_LOSSES), loss, loss in TWO_CLASS_LOSSES)
         wanted = "softmax"
-    if observed["from_logits"]:
+    if model.from_logits:
         wanted = "linear"
     expect_equal(
-        f"activation of the last layer with {units} unit(s) and {loss}", wanted, observed["last_activation"]
+        f"activation of the last layer with {units} unit(s) and {loss}", wanted, last.get("activation")
     )
 
 
 @check("create_and_compile_model", "the model is compiled with the accuracy metric", points=1)
 def accuracy_metric(ctx: CheckContext) -> None:
-    metrics = ctx.observation("compiled_model")["metrics"]
+    metrics = ctx.model("compiled_model").metrics
     expect("metrics of the model", "['accuracy']", metrics, "accuracy" in metrics)
+
+
+def accuracy(ctx: CheckContext, probes: str, labels: np.ndarray) -> float:
+    outputs = ctx.model("trained_model").predictions[probes].astype(np.float64)
+    expect(
+        "shape of the predictions",
+        f"({len(labels)}, 1) or ({len(labels)}, 2)",
+        list(outputs.shape),
+        outputs.ndim == 2 and outputs.shape[0] == len(labels) and outputs.shape[1] in (1, 2),
+    )
+    predicted = outputs[:, 0] > 0.5 if outputs.shape[1] == 1 else np.argmax(outputs, axis=1) == 1
+    return round(float(np.mean(predicted == (labels == 1))), 4)
 
 
 @check("create_and_compile_model", "training stops before the 15th epoch", points=2)
 def stops_early(ctx: CheckContext) -> None:
-    epochs = ctx.observation("trained_model")["epochs"]
-    expect("number of epochs trained", f"between 1 and {MAX_EPOCHS - 1}", epochs, 1 <= epochs < MAX_EPOCHS)
+    epochs = ctx.observation("training")["epochs"]
+    expect(
+        "number of epochs trained",
+        f"between 1 and {MAX_EPOCHS - 1}",
+        epochs,
+        type(epochs) is int and 1 <= epochs < MAX_EPOCHS,
+    )
+    # The epoch count alone costs nothing to forge; a model that did reach the threshold does.
+    _, truth = training_faces(ctx.assignment_dir)
+    got = accuracy(ctx, "training_images", truth)
+    minimum = MIN_TRAINING_ACCURACY
+    expect("accuracy on the training faces when training stopped", f"at least {minimum}", got, got >= minimum)
 
 
 @check(
@@ -129,15 +174,7 @@ def stops_early(ctx: CheckContext) -> None:
 def recognises_unseen_faces(ctx: CheckContext) -> None:
     with np.load(ctx.hidden_dir / "probes.npz") as probes:
         labels = probes["labels"]
-    outputs = np.array(ctx.observation("trained_model")["probe_outputs"], dtype=np.float64)
-    expect(
-        "shape of the predictions for the unseen faces",
-        f"({len(labels)}, 1) or ({len(labels)}, 2)",
-        list(outputs.shape),
-        outputs.ndim == 2 and outputs.shape[0] == len(labels) and outputs.shape[1] in (1, 2),
-    )
-    predicted = outputs[:, 0] > 0.5 if outputs.shape[1] == 1 else np.argmax(outputs, axis=1) == 1
-    got = round(float(np.mean(predicted == (labels == 1))), 4)
+    got = accuracy(ctx, "probe_images", labels)
     expect(
         f"accuracy on {len(labels)} unseen faces",
         f"at least {MIN_PROBE_ACCURACY}",

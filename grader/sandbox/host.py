@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from grader.sandbox.environment import SandboxPython, sandbox_python
+
 SANDBOX_USER = "tfgrade-sandbox"
 CGROUP_V1 = Path("/sys/fs/cgroup")
 
@@ -20,7 +22,12 @@ class Host:
     sandbox_gid: int | None
     cgroup_parent: str | None
     python: str
-    prefixes: tuple[str, ...]
+    prefix: str  # sys.prefix: the virtual environment, if there is one
+    base_prefix: str
+
+    def sandbox_python(self) -> SandboxPython:
+        """The interpreter inside bubblewrap, and the mounts that give it only what grading needs."""
+        return sandbox_python(self.python, self.prefix, self.base_prefix)
 
     @property
     def drops_privileges(self) -> bool:
@@ -57,7 +64,8 @@ def detect_host() -> Host:
         sandbox_gid=gid,
         cgroup_parent=_cgroup_parent(),
         python=sys.executable,
-        prefixes=tuple(sorted({sys.prefix, sys.base_prefix})),
+        prefix=sys.prefix,
+        base_prefix=sys.base_prefix,
     )
 
 

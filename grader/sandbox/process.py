@@ -9,7 +9,6 @@ everything it started when its job ends.
 import contextlib
 import json
 import os
-import secrets
 import signal
 import socket
 import struct
@@ -18,14 +17,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from grader.sandbox.capture import CappedOutput
 from grader.sandbox.cgroups import SandboxCgroup
-from grader.sandbox.events import EventReader
+from grader.sandbox.channel import ChannelReader, Message
 from grader.sandbox.host import Host
 
-SANDBOX_FILES = tuple(Path(__file__).with_name(name) for name in ("zygote.py", "runtime.py"))
+SANDBOX_FILES = tuple(Path(__file__).with_name(name) for name in ("zygote.py", "runtime.py", "evaluator.py"))
 SANDBOX_ROOT = "/sandbox"
 SANDBOX_SCRATCH = "/tmp/work"
 ZYGOTE_MEMORY_BYTES = 4 * 1024**3
@@ -46,6 +45,17 @@ BWRAP_BASE = (
     "--ro-bind-try /etc/ld.so.cache /etc/ld.so.cache --ro-bind-try /etc/localtime /etc/localtime "
     "--proc /proc --dev /dev --tmpfs /tmp --chdir /tmp"
 ).split()
+# Last, once every mount point exists: the root, /sandbox and /dev become read-only for the zygote and
+# every job (a job's process cannot remount them), so that only the zygote's own /tmp stays writable, and
+# each job hides that behind a fresh one. (--remount-ro is not recursive: the binds are read-only anyway.)
+# Device nodes still work; only pseudo-terminals cannot be allocated, which grading never needs.
+SANDBOX_READ_ONLY = ("--remount-ro", "/dev/pts", "--remount-ro", "/dev", "--remount-ro", "/")
+# Isolated from the environment's variables; no bytecode written (nothing is writable); unbuffered, so that
+# what a student prints reaches the output pipe even when the process ends abruptly.
+SANDBOX_PYTHON_FLAGS = ("-I", "-B", "-u")
+
+
+JobKind = Literal["student", "evaluate"]
 
 
 class SandboxUnavailable(RuntimeError):
@@ -54,10 +64,9 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Job:
-    cells: list[dict[str, Any]]
-    observations: list[dict[str, Any]]
-    skipped_exercises: list[str]
-    inputs: bytes
+    kind: JobKind
+    content: dict[str, Any]  # what runtime.py (a student's job) or evaluator.py reads from the header
+    blobs: dict[str, bytes]
     slug: str
     wall_seconds: float
     cpu_seconds: float
@@ -69,7 +78,9 @@ class Job:
 
 @dataclass
 class RunOutcome:
-    events: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    unreadable: str | None = None  # what made the host stop reading the job's results early
+    sandbox_lost: bool = False  # the zygote died or stopped answering: the job was ended from outside
     output: str = ""
     finished: bool = False
     timed_out: bool = False
@@ -111,6 +122,11 @@ class Zygote:
                 start_new_session=True,
                 cwd="/",
             )
+        except BaseException:
+            self._control.close()
+            if self._cgroup:
+                self._cgroup.destroy()
+            raise
         finally:
             theirs.close()
         self._ready = False
@@ -121,14 +137,13 @@ class Zygote:
         return self._ready and not self._broken and self._process.poll() is None
 
     def _command(self, control_fd: int) -> list[str]:
-        zygote = [self.host.python, "-I", "-B", str(SANDBOX_FILES[0]), str(control_fd)]
+        zygote = [self.host.python, *SANDBOX_PYTHON_FLAGS, str(SANDBOX_FILES[0]), str(control_fd)]
         if self.host.bwrap:
             zygote = [
                 self.host.bwrap,
                 *self._bwrap_arguments(),
-                self.host.python,
-                "-I",
-                "-B",
+                self.host.sandbox_python().executable,
+                *SANDBOX_PYTHON_FLAGS,
                 f"{SANDBOX_ROOT}/zygote.py",
                 str(control_fd),
             ]
@@ -160,11 +175,10 @@ class Zygote:
         arguments = list(BWRAP_BASE)
         for path in SANDBOX_FILES:
             arguments += ["--ro-bind", str(path), f"{SANDBOX_ROOT}/{path.name}"]
-        for prefix in self.host.prefixes:
-            arguments += ["--ro-bind", prefix, prefix]
+        arguments += self.host.sandbox_python().mounts
         for slug, folder in self.data_dirs.items():
             arguments += ["--ro-bind", str(folder), f"{SANDBOX_ROOT}/data/{slug}"]
-        return arguments
+        return arguments + list(SANDBOX_READ_ONLY)
 
     def _environment(self) -> dict[str, str]:
         return {
@@ -174,7 +188,6 @@ class Zygote:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "KERAS_BACKEND": "tensorflow",
             "MPLBACKEND": "Agg",
-            "PYTHONUNBUFFERED": "1",
         }
 
     def wait_ready(self, timeout: float) -> bool:
@@ -193,18 +206,19 @@ class Zygote:
     def run(self, job: Job) -> RunOutcome:
         outcome = RunOutcome()
         started = time.monotonic()
+        host_oom_kills = _host_oom_kills()
         process = self._start_job(job)
-        token = secrets.token_hex(16)
-        events = EventReader(process.events, token)
+        channel = ChannelReader(process.events)
         try:
-            self._send(process, job, token)
+            self._send(process, job)
             deadline = started + job.wall_seconds
-            while (event := events.next(deadline)) is not None:
-                outcome.events.append(event)
-                if event.get("event") == "done":
+            while (message := channel.next(deadline)) is not None:
+                if message.kind == "done":
                     outcome.finished = True
                     break
-            outcome.timed_out = not outcome.finished and time.monotonic() >= deadline
+                outcome.messages.append(message)
+            outcome.unreadable = channel.problem
+            outcome.timed_out = not outcome.finished and not channel.problem and time.monotonic() >= deadline
         finally:
             outcome.seconds = time.monotonic() - started
             # How the process ended on its own, if it did, before the grader's own kill below. Its events
@@ -217,12 +231,16 @@ class Zygote:
                 outcome.exit_code = self._exit_code(ZYGOTE_REPLY_SECONDS)
             if outcome.exit_code is None:
                 self._broken = True
-                outcome.exit_code = SIGKILL_EXIT_CODE  # the zygote died: so did the job, from outside
+                outcome.sandbox_lost = True  # the zygote died, and the job with it, from outside
+                outcome.exit_code = SIGKILL_EXIT_CODE
             outcome.output = process.output.text()
             if process.cgroup:
                 outcome.out_of_memory = process.cgroup.out_of_memory()
                 outcome.peak_memory_bytes = process.cgroup.peak_memory_bytes()
                 process.cgroup.destroy()
+            if outcome.exit_code == SIGKILL_EXIT_CODE and not outcome.finished and not outcome.out_of_memory:
+                # The kernel killed something for want of memory outside this job's own limit: the host's doing.
+                outcome.sandbox_lost |= _host_oom_kills() > host_oom_kills
         return outcome
 
     def _start_job(self, job: Job) -> _JobProcess:
@@ -268,17 +286,17 @@ class Zygote:
             raise SandboxUnavailable("the sandbox could not start the job") from error
         return process
 
-    def _send(self, process: _JobProcess, job: Job, token: str) -> None:
+    def _send(self, process: _JobProcess, job: Job) -> None:
         header = {
-            "token": token,
-            "cells": job.cells,
-            "observations": job.observations,
-            "skipped_exercises": job.skipped_exercises,
-            "inputs_size": len(job.inputs),
+            **job.content,
+            "kind": job.kind,
+            "blobs": [[name, len(data)] for name, data in job.blobs.items()],
             "scratch": f"{process.scratch}/work" if process.scratch else SANDBOX_SCRATCH,
             "data_dir": self._data_dir_for(job.slug),
             "cpu_seconds": job.cpu_seconds,
             "memory_bytes": 0 if process.cgroup else job.memory_bytes,
+            # Its /tmp and /dev/shm: filling them exceeds its memory (they are charged to its cgroup) first.
+            "scratch_bytes": job.memory_bytes,
             "max_processes": job.max_processes,
             "file_size_bytes": job.file_size_bytes,
             "threads": job.threads,
@@ -286,7 +304,9 @@ class Zygote:
         }
         with os.fdopen(process.stdin, "wb") as stdin:
             with contextlib.suppress(BrokenPipeError):
-                stdin.write(json.dumps(header).encode() + b"\n" + job.inputs)
+                stdin.write(json.dumps(header).encode() + b"\n")
+                for data in job.blobs.values():
+                    stdin.write(data)
 
     def _data_dir_for(self, slug: str) -> str | None:
         if slug not in self.data_dirs:
@@ -321,6 +341,17 @@ class Zygote:
             self._process.wait()
         if self._cgroup:
             self._cgroup.destroy()
+
+
+def _host_oom_kills() -> int:
+    try:
+        for line in Path("/proc/vmstat").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _hello_pid(events: socket.socket) -> int | None:

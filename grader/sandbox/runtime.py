@@ -1,8 +1,13 @@
-"""What runs a job inside the sandbox. Standalone: only the standard library, NumPy and TensorFlow.
+"""What runs a student's job inside the sandbox. Standalone: only the standard library, NumPy and TensorFlow.
 
 The zygote imports TensorFlow through `warm_up`; each job's process then reads its job from stdin, runs
-the program's cells one by one, calls the observations and writes JSON events to the event descriptor.
-Nothing here decides a score: the judge outside reads the observations.
+the program's cells one by one, calls the observations and exports the models, writing what they yield
+to the channel descriptor: JSON lines, each optionally followed by raw bytes (`payload`).
+
+Nothing this process writes is believed by the host: the student's code runs here and can write any
+bytes to the channel. The host decides scores only from evidence that costs as much to forge as to earn:
+values computed from inputs drawn fresh for this job, and the exported model, which a separate process
+that never ran student code rebuilds and evaluates on inputs this process never sees.
 """
 
 import builtins
@@ -14,43 +19,69 @@ import sys
 import time
 import traceback
 
-EVENT_FD = 3
+CHANNEL_FD = 3
 _write = os.write
 _dumps = json.dumps
 _type = builtins.type
 _monotonic = time.monotonic
 _PLAIN_SCALARS = (str, int, float, bool, _type(None))
+MAX_DEPTH = 20
 
 
-def make_emitter(token: str):
-    """Events carry the job's token, so a student's stray writes to the descriptor are not taken as ours.
-
-    Forked children of the student's code inherit the descriptor; only this process may speak.
-    """
-    prefix = (token + " ").encode()
+def make_sender():
+    """Forked children of the student's code inherit the descriptor; only this process speaks on it."""
     owner = os.getpid()
     getpid = os.getpid
 
-    def emit(event: dict) -> None:
-        if getpid() == owner:
-            _write(EVENT_FD, prefix + (_dumps(event, default=str) + "\n").encode())
+    def send(message: dict, payload: bytes = b"") -> None:
+        if getpid() != owner:
+            return
+        if payload:
+            message = {**message, "payload": len(payload)}
+        data = memoryview((_dumps(message, default=str) + "\n").encode() + payload)
+        while data:
+            data = data[_write(CHANNEL_FD, data) :]
 
-    return emit
+    return send
 
 
-def plain(value: object, depth: int = 0) -> object:
-    """Only plain JSON data leaves the sandbox: no subclass, no object with clever comparisons."""
+class Arrays:
+    """NumPy arrays found in an observation's value, sent as one uncompressed .npz after its JSON."""
+
+    def __init__(self) -> None:
+        self.items: list = []
+
+    def add(self, array) -> dict:
+        self.items.append(array)
+        return {"__array__": len(self.items) - 1}
+
+    def archive(self) -> bytes:
+        if not self.items:
+            return b""
+        import numpy
+
+        buffer = io.BytesIO()
+        numpy.savez(buffer, *self.items)
+        return buffer.getvalue()
+
+
+def plain(value: object, arrays: Arrays, depth: int = 0) -> object:
+    """Only plain JSON data and numeric arrays leave: no subclass, no object with clever comparisons."""
+    import numpy
+
     kind = _type(value)
-    if depth > 20:
+    if depth > MAX_DEPTH:
         raise TypeError("observation nested too deeply")
     if kind is float and (value != value or value in (float("inf"), float("-inf"))):
         return repr(value)  # JSON has no NaN or infinity; a check then sees a string, not a number
     if kind in _PLAIN_SCALARS:
         return value
+    if kind is numpy.ndarray and value.dtype.kind in "biuf":  # type: ignore[attr-defined]
+        return arrays.add(numpy.array(value, copy=True))
     if kind in (list, tuple):
-        return [plain(item, depth + 1) for item in value]  # type: ignore[attr-defined]
+        return [plain(item, arrays, depth + 1) for item in value]  # type: ignore[attr-defined]
     if kind is dict:
-        return {str(key): plain(item, depth + 1) for key, item in value.items()}  # type: ignore[attr-defined]
+        return {str(key): plain(item, arrays, depth + 1) for key, item in value.items()}  # type: ignore[attr-defined]
     raise TypeError(f"observation returned a {kind.__name__}, not plain data")
 
 
@@ -74,7 +105,8 @@ def snapshot_libraries() -> list:
 
 
 def restore_libraries(saved: list) -> None:
-    """Undo the student's monkey-patching (np.allclose = ..., builtins.isinstance = ...) before observing."""
+    """Undo the student's monkey-patching (np.allclose = ...) so an honest student's observations work;
+    a dishonest one gains nothing from it, since nothing here is believed on its own."""
     for owner, original in saved:
         if _type(owner) is dict:
             for key, value in original.items():
@@ -115,15 +147,19 @@ def warm_up() -> list:
 
 
 def read_job() -> tuple[dict, dict]:
+    """The job's header (one JSON line), then its blobs of raw bytes in the order the header lists."""
     header = json.loads(sys.stdin.buffer.readline())
-    payload = sys.stdin.buffer.read(header["inputs_size"]) if header["inputs_size"] else b""
-    inputs: dict = {}
-    if payload:
-        import numpy
+    blobs = {name: sys.stdin.buffer.read(size) if size else b"" for name, size in header["blobs"]}
+    return header, blobs
 
-        with numpy.load(io.BytesIO(payload), allow_pickle=False) as archive:
-            inputs = {name: archive[name] for name in archive.files}
-    return header, inputs
+
+def load_arrays(data: bytes) -> dict:
+    if not data:
+        return {}
+    import numpy
+
+    with numpy.load(io.BytesIO(data), allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
 
 
 def configure(header: dict) -> None:
@@ -132,7 +168,6 @@ def configure(header: dict) -> None:
     threads = header["threads"]
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
-    # The same submission earns the same score when it is graded again.
     tf.keras.utils.set_random_seed(header["seed"])
     scratch = header["scratch"]
     os.makedirs(scratch, exist_ok=True)
@@ -175,16 +210,16 @@ def blame(cell: dict, failed: set) -> None:
         failed.add(cell["exercise"])
 
 
-def run_cells(cells: list[dict], namespace: dict, failed: set, emit) -> None:
+def run_cells(cells: list[dict], namespace: dict, failed: set, send) -> None:
     for number, cell in enumerate(cells):
         filename = f"<cell {number + 1}>"
-        emit({"event": "cell_started", "cell": number})
+        send({"event": "cell_started", "cell": number})
         started = _monotonic()
         try:
             code = compile(cell["source"], filename, "exec")
         except (SyntaxError, ValueError) as error:
             blame(cell, failed)
-            emit(
+            send(
                 {
                     "event": "cell_failed",
                     "cell": number,
@@ -197,10 +232,10 @@ def run_cells(cells: list[dict], namespace: dict, failed: set, emit) -> None:
             exec(code, namespace)
         except MemoryError:
             blame(cell, failed)
-            emit({"event": "cell_failed", "cell": number, "kind": "memory", "message": "MemoryError"})
+            send({"event": "cell_failed", "cell": number, "kind": "memory", "message": "MemoryError"})
         except BaseException as error:  # noqa: BLE001 - the student's code may raise anything, SystemExit too
             blame(cell, failed)
-            emit(
+            send(
                 {
                     "event": "cell_failed",
                     "cell": number,
@@ -209,50 +244,77 @@ def run_cells(cells: list[dict], namespace: dict, failed: set, emit) -> None:
                 }
             )
         else:
-            emit({"event": "cell_finished", "cell": number, "seconds": _monotonic() - started})
+            send({"event": "cell_finished", "cell": number, "seconds": _monotonic() - started})
 
 
-def run_observations(observations: list[dict], namespace: dict, inputs: dict, failed: set, emit) -> None:
+def _compiled(item: dict, what: str):
+    scope: dict = {"__name__": "tfgrade_observation"}
+    exec(compile(item["source"], f"<{what} {item['name']}>", "exec"), scope)
+    return scope[item["name"]]
+
+
+def _failure(event: str, name: str, error: BaseException) -> dict:
+    if isinstance(error, MemoryError):
+        return {"event": event, "name": name, "kind": "memory", "message": "MemoryError"}
+    return {"event": event, "name": name, "kind": "exception", "message": describe_error(error, "<cell ")}
+
+
+def run_observations(observations: list[dict], namespace: dict, inputs: dict, failed: set, send) -> None:
     for observation in observations:
         if observation["exercise"] in failed:
             continue
-        emit({"event": "observation_started", "name": observation["name"]})
+        send({"event": "observation_started", "name": observation["name"]})
+        arrays = Arrays()
         try:
-            scope: dict = {"__name__": "tfgrade_observation"}
-            exec(compile(observation["source"], f"<observation {observation['name']}>", "exec"), scope)
-            value = plain(scope[observation["name"]](namespace, inputs))
-        except MemoryError:
-            emit(
-                {
-                    "event": "observation_failed",
-                    "name": observation["name"],
-                    "kind": "memory",
-                    "message": "MemoryError",
-                }
-            )
+            value = plain(_compiled(observation, "observation")(namespace, inputs), arrays)
+            archive = arrays.archive()
         except BaseException as error:  # noqa: BLE001
-            emit(
-                {
-                    "event": "observation_failed",
-                    "name": observation["name"],
-                    "kind": "exception",
-                    "message": describe_error(error, "<cell "),
-                }
-            )
+            send(_failure("observation_failed", observation["name"], error))
         else:
-            emit({"event": "observation", "name": observation["name"], "value": value})
+            send({"event": "observation", "name": observation["name"], "value": value}, archive)
 
 
-def run_job(header: dict, inputs: dict, libraries: list) -> None:
-    emit = make_emitter(header.pop("token"))
+def export_model(model) -> tuple[dict, bytes]:
+    """A Keras model as data only: its architecture and compile settings as JSON, its weights as arrays."""
+    import numpy
+
+    config = json.loads(_dumps(model.get_config(), default=str))
+    compile_config = getattr(model, "get_compile_config", lambda: None)()
+    weights = [numpy.asarray(weight) for weight in model.get_weights()]
+    buffer = io.BytesIO()
+    numpy.savez(buffer, *weights)
+    described = {
+        "class_name": _type(model).__name__,
+        "config": config,
+        "compile": json.loads(_dumps(compile_config, default=str)),
+    }
+    return described, buffer.getvalue()
+
+
+def run_exports(exports: list[dict], namespace: dict, failed: set, send) -> None:
+    for export in exports:
+        if export["exercise"] in failed:
+            continue
+        try:
+            described, weights = export_model(_compiled(export, "export")(namespace))
+        except BaseException as error:  # noqa: BLE001
+            send(_failure("model_failed", export["name"], error))
+        else:
+            send({"event": "model", "name": export["name"], **described}, weights)
+
+
+def run_job(header: dict, blobs: dict, libraries: list) -> None:
+    send = make_sender()
     configure(header)
+    inputs = load_arrays(blobs.get("inputs", b""))
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
     failed = set(header["skipped_exercises"])
-    run_cells(header["cells"], namespace, failed, emit)
+    run_cells(header["cells"], namespace, failed, send)
     restore_libraries(libraries)
     guard_student_functions(namespace, libraries)
-    run_observations(header["observations"], namespace, inputs, failed, emit)
-    emit({"event": "done"})
+    run_observations(header["observations"], namespace, inputs, failed, send)
+    run_exports(header["exports"], namespace, failed, send)
     sys.stdout.flush()
     sys.stderr.flush()
+    send({"event": "done"})
     os._exit(0)

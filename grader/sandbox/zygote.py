@@ -5,10 +5,10 @@ CPU; a fork costs milliseconds, so every job starts from an already-warm interpr
 runs a job's code itself, so no job can leave anything behind for the next one in it.
 
 Each job's process gets new user, mount, PID, network, IPC and UTS namespaces, a fresh /tmp and
-/dev/shm, a /proc that shows only its own processes, and no capabilities: it cannot see, signal or
-trace the zygote or any other job, and the mounts it inherits are locked in place. It says hello on its
-event socket (the host reads its PID from the socket's credentials and moves it into the job's cgroup),
-and only then reads its job.
+/dev/shm (the only places it can write), a /proc that shows only its own processes, and no capabilities:
+it cannot see, signal or trace the zygote or any other job, and the mounts it inherits, read-only, are
+locked in place. It says hello on its event socket (the host reads its PID from the socket's credentials
+and moves it into the job's cgroup), and only then reads its job.
 """
 
 import ctypes
@@ -19,7 +19,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import runtime  # noqa: E402 - found beside this file, which the line above makes importable
+import evaluator  # noqa: E402 - found beside this file, which the line above makes importable
+import runtime  # noqa: E402
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -39,6 +40,7 @@ CAPABILITY_VERSION_3 = 0x20080522
 LAST_CAPABILITY = 63
 JOB_FDS = 3  # the job's stdin, its output (stdout and stderr) and its event socket
 JOB_PROCESS_NAME = b"tfgrade-job"
+SCRATCH_INODES = 100_000  # files and folders in a job's /tmp or /dev/shm: inodes cost kernel memory too
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -97,23 +99,31 @@ def _job_process(fds: list[int], isolated: bool, libraries: list) -> None:
         os.dup2(stdin, 0)
         os.dup2(output, 1)
         os.dup2(output, 2)
-        os.dup2(events, runtime.EVENT_FD)
-        os.closerange(runtime.EVENT_FD + 1, os.sysconf("SC_OPEN_MAX"))
-        os.write(runtime.EVENT_FD, b"\0")
-        header, inputs = runtime.read_job()
+        os.dup2(events, runtime.CHANNEL_FD)
+        os.closerange(runtime.CHANNEL_FD + 1, os.sysconf("SC_OPEN_MAX"))
+        os.write(runtime.CHANNEL_FD, b"\0")
+        header, blobs = runtime.read_job()
         if isolated:
-            _enter_namespaces()
+            _enter_namespaces(scratch_bytes=header["scratch_bytes"])
     except BaseException as error:  # noqa: BLE001 - whatever failed, the zygote must not run on in this child
         os.write(2, f"the sandbox could not start the job: {error}\n".encode())
         os._exit(70)
     try:
-        runtime.run_job(header, inputs, libraries)  # ends the process itself
+        if header["kind"] == "evaluate":
+            evaluator.run(header, blobs)  # ends the process itself
+        else:
+            runtime.run_job(header, blobs, libraries)  # ends the process itself
     finally:
         os._exit(70)  # never fall back into the zygote's loop
 
 
-def _enter_namespaces() -> None:
-    """Becomes PID 1's child in fresh namespaces; returns in the process that runs the job."""
+def _enter_namespaces(scratch_bytes: int) -> None:
+    """Becomes PID 1's child in fresh namespaces; returns in the process that runs the job.
+
+    Its /tmp and /dev/shm, each of `scratch_bytes` at most (its memory limit: their pages are charged to
+    its memory cgroup, where there is one), are the only places it can write: everything else was made
+    read-only by bubblewrap. They are freed when its last process ends.
+    """
     uid, gid = os.getuid(), os.getgid()
     _checked(
         _libc.unshare(
@@ -127,7 +137,14 @@ def _enter_namespaces() -> None:
     _mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
     for folder in (b"/tmp", b"/dev/shm"):
         if os.path.isdir(folder):
-            _mount(b"tmpfs", folder, b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0700")
+            _mount(
+                b"tmpfs",
+                folder,
+                b"tmpfs",
+                MS_NOSUID | MS_NODEV,
+                b"mode=0700,size=%d,nr_inodes=%d" % (scratch_bytes, SCRATCH_INODES),
+            )
+    os.chdir("/tmp")  # the zygote's own /tmp, the working folder it was forked in, is out of reach
     _exit_with(_forked_child_status())  # this process stays outside the new PID namespace
     # The first process in the new PID namespace: when it ends, the kernel kills everything left in it.
     _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV, None)

@@ -27,7 +27,7 @@ def test_solution_earns_full_points_and_template_none(catalog: Catalog, grade: G
         ),
         (
             "callback-stops-above-threshold-not-at-it",
-            9.0,
+            8.5,
             ALL_OK,
             ["the callback stops training at 98% accuracy or more"],
         ),
@@ -36,7 +36,6 @@ def test_solution_earns_full_points_and_template_none(catalog: Catalog, grade: G
             3.0,
             {**ALL_OK, "EarlyStoppingCallback": "syntax_error", "train_mnist": "exception"},
             [
-                "the callback is a Keras callback",
                 "the callback stops training at 98% accuracy or more",
                 "the callback lets training go on below 98% accuracy",
                 "training stops before the 10th epoch",

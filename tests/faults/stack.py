@@ -176,8 +176,8 @@ class Stack:
         """The sandbox processes under a worker once this submission is running in one."""
         self.wait_running(submission_id)
         pid = self.workers[hostname].pid
-        wait_until(lambda: bool(sandbox_runtimes(pid)), 60, "a sandbox at work")
-        return set(sandbox_runtimes(pid))
+        wait_until(lambda: bool(job_processes(pid)), 60, "a sandbox at work")
+        return set(job_processes(pid))
 
     def wait_gone(self, pids: set[int]) -> None:
         """Waits until these sandboxes ended: the worker is then writing the result."""
@@ -292,9 +292,23 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def sandbox_runtimes(worker_pid: int) -> list[int]:
+def job_processes(worker_pid: int) -> list[int]:
     """The processes running a job under a worker (not the zygotes waiting for one)."""
     return [pid for pid in descendants(worker_pid) if process_name(pid) == "tfgrade-job"]
+
+
+def busy_zygotes(worker_pid: int) -> list[int]:
+    """The zygotes under a worker that are running a job right now."""
+    jobs = job_processes(worker_pid)
+    return sorted({parent for pid in jobs if process_name(parent := parent_pid(pid)) == "tfgrade-zygote"})
+
+
+def parent_pid(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
 
 
 def process_name(pid: int) -> str:

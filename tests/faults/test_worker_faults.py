@@ -5,7 +5,7 @@ import time
 import notebooks
 import pytest
 from service_processes import wait_until
-from stack import Stack, kill, sandbox_runtimes
+from stack import Stack, busy_zygotes, kill
 
 from workers.database import session_scope
 from workers.models import Submission
@@ -17,9 +17,9 @@ def test_a_sandbox_killed_mid_grade_is_graded_again_with_the_right_score(stack: 
     submission_id = stack.submit(notebooks.solution())
     stack.wait_running(submission_id)
     worker = stack.workers["worker-a"]
-    wait_until(lambda: bool(sandbox_runtimes(worker.pid)), 30, "the sandbox at work")
+    wait_until(lambda: bool(busy_zygotes(worker.pid)), 30, "the sandbox at work")
     time.sleep(3)  # well into training
-    for pid in sandbox_runtimes(worker.pid):
+    for pid in busy_zygotes(worker.pid):
         kill(pid)
     stack.wait_final([submission_id], 240)
     stack.assert_each_final_once({submission_id: ("graded", 10.0)})

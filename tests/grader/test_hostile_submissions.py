@@ -81,10 +81,19 @@ def test_an_object_equal_to_everything_earns_nothing(grade_fixture: GradeFixture
     assert points_by_check(report)["the vector holds 1, 2, 3"] == 0.0
 
 
-def test_a_fake_report_and_an_early_exit_earn_nothing(grade_fixture: GradeFixture) -> None:
+def test_a_fake_report_and_an_early_exit_earn_nothing_beyond_the_fixed_answer_they_spell_out(
+    grade_fixture: GradeFixture,
+) -> None:
     report = grade_fixture("prints-fake-report-and-exits")
-    assert (report.status, report.score) == (Status.GRADED, 0.0)
-    assert "ended the grading process early" in report.message
+    # The forged observation spells out the vector exercise's fixed answer, which is that exercise's
+    # whole work; the forged "done" earns the models that were never exported nothing.
+    assert report.status is Status.GRADED
+    assert points_by_check(report) == {
+        "the vector holds 1, 2, 3": 1.0,
+        "one Dense layer": 0.0,
+        "three units": 0.0,
+        "classifies the probe points": 0.0,
+    }
     assert '"score": 5.0' in report.metadata["output"]
 
 

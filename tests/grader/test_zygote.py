@@ -1,19 +1,15 @@
 """Jobs forked from one warm zygote: each starts clean, sees nothing of the others, and survives its death."""
 
-import json
 import os
 import signal
 import threading
 import time
 from pathlib import Path
 
+from probe_notebooks import PROBE_DIR, VECTOR_CHECK, with_vector_code
 from report_views import points_by_check
 
 from grader import Catalog, GradeReport, SandboxPool, Status, grade_notebook
-
-PROBE_DIR = Path(__file__).parent / "assignments" / "probe"
-VECTOR_CHECK = "the vector holds 1, 2, 3"
-SOLUTION_LINE = "vector = np.array([1.0, 2.0, 3.0])"
 
 LEAVES_TRACES = """
 import subprocess
@@ -61,17 +57,8 @@ vector = np.array([1.0, 2.0, 3.0])
 """
 
 
-def with_vector_code(code: str) -> bytes:
-    notebook = json.loads((PROBE_DIR / "solution.ipynb").read_text())
-    for cell in notebook["cells"]:
-        source = "".join(cell["source"])
-        if SOLUTION_LINE in source:
-            indented = "\n".join(f"    {line}" for line in code.strip().splitlines())
-            cell["source"] = source.replace(f"    {SOLUTION_LINE}", indented)
-    return json.dumps(notebook).encode()
-
-
 def zygote_pids() -> list[int]:
+    """The zygotes this test process started (other processes on the machine may run their own)."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
@@ -79,7 +66,19 @@ def zygote_pids() -> list[int]:
                 found.append(int(entry.name))
         except OSError:
             continue
-    return found
+    return [pid for pid in found if _descends_from_us(pid)]
+
+
+def _descends_from_us(pid: int) -> bool:
+    while pid > 1:
+        if pid == os.getpid():
+            return True
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+        pid = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
+    return False
 
 
 def test_a_job_finds_nothing_of_its_zygote_or_the_job_before_and_cannot_raise_its_priority(probe) -> None:

@@ -1,13 +1,12 @@
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from grader.authoring import CheckContext, check, expect, expect_equal, observe
+from grader.authoring import CheckContext, check, expect, expect_equal, export_model, observe
 
 
-def probe_inputs(assignment_dir: Path) -> dict[str, Any]:
+def probe_inputs(assignment_dir: Path) -> dict[str, np.ndarray]:
     probes = json.loads((assignment_dir / "hidden" / "probes.json").read_text())
     return {"probe": np.asarray(probes["probe"], dtype="float32")}
 
@@ -23,24 +22,14 @@ def vector(ns, inputs):
     }
 
 
-@observe("make_model")
-def model(ns, inputs):
-    built = ns["make_model"]()
-    return {
-        "layers": [type(layer).__name__ for layer in built.layers],
-        "units": [int(layer.units) for layer in built.layers],
-    }
+@export_model("make_model")
+def model(ns):
+    return ns["make_model"]()
 
 
-@observe("train_classifier")
-def classifier(ns, inputs):
-    import numpy as np
-
-    predictions = np.asarray(ns["classifier"].predict(inputs["probe"], verbose=0), dtype=np.float64)
-    return {
-        "predicted": [float(p) for p in predictions.ravel()],
-        "claimed_accuracy": float(ns["history"].history["accuracy"][-1]),
-    }
+@export_model("train_classifier", probes=("probe",))
+def classifier(ns):
+    return ns["classifier"]
 
 
 @check("make_vector", "the vector holds 1, 2, 3")
@@ -52,17 +41,18 @@ def vector_values(ctx: CheckContext) -> None:
 
 @check("make_model", "one Dense layer")
 def one_dense(ctx: CheckContext) -> None:
-    expect_equal("layers", ["Dense"], ctx.observation("model")["layers"])
+    expect_equal("layers", ["Dense"], ctx.model("model").layer_classes)
 
 
 @check("make_model", "three units", hidden=True)
 def three_units(ctx: CheckContext) -> None:
-    expect_equal("units", [3], ctx.observation("model")["units"])
+    expect_equal("units", [3], [layer.get("units") for layer in ctx.model("model").layers])
 
 
 @check("train_classifier", "classifies the probe points")
 def classifies(ctx: CheckContext) -> None:
     labels = json.loads((ctx.hidden_dir / "probes.json").read_text())["labels"]
-    predicted = [int(p > 0.5) for p in ctx.observation("classifier")["predicted"]]
+    predicted = [int(p > 0.5) for p in ctx.model("classifier").predictions["probe"].ravel()]
+    expect_equal("number of predictions", len(labels), len(predicted))
     accuracy = sum(p == label for p, label in zip(predicted, labels, strict=True)) / len(labels)
     expect("accuracy on the probe points", "at least 0.8", accuracy, accuracy >= 0.8)
