@@ -37,6 +37,8 @@ def student_evidence(messages: list[Message], observations: set[str], exports: s
     for message in messages:
         name = message.header.get("name")
         kind = message.kind
+        if type(name) is not str:
+            continue
         if kind == "observation" and name in observations:
             try:
                 arrays = read_arrays(message.payload)
@@ -74,6 +76,8 @@ def model_evidence(outcome: RunOutcome, names: set[str]) -> tuple[dict[str, Mode
 
 
 def _unfinished(outcome: RunOutcome) -> str:
+    if outcome.unreadable:
+        return f"your model made the grader's evaluation send {outcome.unreadable}"
     if outcome.out_of_memory:
         return "your model is too large for the grader to evaluate within the memory allowed"
     if outcome.timed_out:

@@ -14,7 +14,7 @@ from grader.evidence import ExportedModel
 from grader.sandbox.arrays import archive
 from grader.sandbox.process import Job
 
-EVALUATOR_WALL_SECONDS = 120.0
+EVALUATOR_WALL_SECONDS = 60.0
 
 
 def student_job(

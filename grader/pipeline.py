@@ -154,7 +154,8 @@ def _evaluate(
     """The clean evaluator's run. A model it refuses, or that exhausts its limits, is the student's; the
     evaluator's own sandbox failing is the grader's, and no score is given."""
     outcome = zygote.run(evaluator_job(assignment, exported, _probes(assignment), threads))
-    if outcome.sandbox_lost or not (outcome.finished or outcome.timed_out or outcome.out_of_memory):
+    done_by_the_model = outcome.timed_out or outcome.out_of_memory or outcome.unreadable
+    if outcome.sandbox_lost or not (outcome.finished or done_by_the_model):
         raise RuntimeError(
             f"the evaluator did not finish: exit {outcome.exit_code}, {outcome.output[-2000:]}"
         )

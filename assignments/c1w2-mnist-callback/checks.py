@@ -92,7 +92,9 @@ def sparse_loss(ctx: CheckContext) -> None:
     expect("loss of the model", expected, loss, loss is not None and expected in loss)
 
 
-def reactions(ctx: CheckContext, at_threshold: bool) -> None:
+def reactions(ctx: CheckContext, at_threshold: bool | None = None) -> None:
+    """The callback's answers to this submission's fresh accuracies: those at or above the threshold
+    (`at_threshold=True`), those below it (False), or all but the threshold itself (None)."""
     observed = ctx.observation("callback_reactions")
     expect(
         "EarlyStoppingCallback subclasses tf.keras.callbacks.Callback",
@@ -104,10 +106,9 @@ def reactions(ctx: CheckContext, at_threshold: bool) -> None:
     stopped = observed["stopped"]
     expect_equal("number of epochs the callback saw", len(accuracies), len(stopped))
     for accuracy_seen, stop in zip(accuracies, stopped, strict=True):
-        if (accuracy_seen >= THRESHOLD) == at_threshold:
-            expect_equal(
-                f"stop_training after an epoch with accuracy {accuracy_seen:.4f}", at_threshold, stop
-            )
+        stops = accuracy_seen >= THRESHOLD
+        if (at_threshold is None and accuracy_seen != THRESHOLD) or stops == at_threshold:
+            expect_equal(f"stop_training after an epoch with accuracy {accuracy_seen:.4f}", stops, stop)
 
 
 @check("EarlyStoppingCallback", "the callback stops training at 98% accuracy or more", points=1.5)
@@ -124,7 +125,9 @@ def continues_below_threshold(ctx: CheckContext) -> None:
 def stops_early(ctx: CheckContext) -> None:
     epochs = ctx.observation("training")["epochs"]
     expect("number of epochs trained", "between 1 and 9", epochs, type(epochs) is int and 1 <= epochs <= 9)
-    # The epoch count alone costs nothing to forge; a model that did reach the threshold does.
+    # The epoch count alone costs nothing to forge; a model that did reach the threshold, trained with a
+    # callback that stops there, does.
+    reactions(ctx)
     got = training_accuracy(ctx)
     minimum = MIN_TRAINING_ACCURACY
     expect(

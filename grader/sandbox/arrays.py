@@ -10,6 +10,7 @@ import zipfile
 import numpy as np
 
 MAX_ARRAY_BYTES = 160 * 1024**2
+MAX_ARRAYS = 1000
 
 
 class UnreadableArrays(ValueError):
@@ -22,6 +23,8 @@ def read_arrays(data: bytes) -> dict[str, np.ndarray]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
+            if len(members) > MAX_ARRAYS:
+                raise UnreadableArrays(f"more than {MAX_ARRAYS} arrays")
             if any(member.compress_type != zipfile.ZIP_STORED for member in members):
                 raise UnreadableArrays("compressed arrays")
             if sum(member.file_size for member in members) > MAX_ARRAY_BYTES:

@@ -15,6 +15,7 @@ MAX_JOB_BYTES = 256 * 1024**2
 MAX_LINE_BYTES = 1024**2
 MAX_PAYLOAD_BYTES = 160 * 1024**2
 MAX_DEPTH = 32
+MAX_JOB_VALUES = 500_000  # JSON values parsed in a job: a byte cap alone lets tiny objects multiply in memory
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class ChannelReader:
         self._stream = stream
         self._buffer = bytearray()
         self._received = 0
+        self._values = 0
         self.problem: str | None = None
 
     def next(self, deadline: float) -> Message | None:
@@ -93,22 +95,36 @@ class ChannelReader:
         if type(header) is not dict:
             self.problem = "a message that is not a JSON object"
             return None
-        if nesting(header) > MAX_DEPTH:
+        depth, values = shape_of(header)
+        self._values += values
+        if depth > MAX_DEPTH:
             self.problem = f"data nested more than {MAX_DEPTH} levels deep"
             return None
-        return header
+        if self._values > MAX_JOB_VALUES:
+            self.problem = f"more than {MAX_JOB_VALUES} values of results"
+            return None
+        return _without_lone_surrogates(header)
 
 
-def nesting(value: object) -> int:
-    """How deeply lists and objects nest in a parsed JSON value, without recursion."""
-    deepest, pending = 0, [(value, 1)]
+def shape_of(value: object) -> tuple[int, int]:
+    """How deeply lists and objects nest in a parsed JSON value, and how many values it holds."""
+    deepest, count, pending = 0, 0, [(value, 1)]
     while pending:
         item, depth = pending.pop()
-        deepest = max(deepest, depth)
+        deepest, count = max(deepest, depth), count + 1
         if depth > MAX_DEPTH:
             break
         if type(item) is dict:
             pending.extend((child, depth + 1) for child in item.values())
         elif type(item) is list:
             pending.extend((child, depth + 1) for child in item)
-    return deepest
+    return deepest, count
+
+
+def _without_lone_surrogates(header: dict[str, Any]) -> dict[str, Any]:
+    """JSON may escape half of a UTF-16 pair (\\ud800), which no report can be stored or shown with."""
+    text = json.dumps(header, ensure_ascii=False)
+    if not any("\ud800" <= character <= "\udfff" for character in text):
+        return header
+    cleaned: dict[str, Any] = json.loads(text.encode("utf-8", "replace"))
+    return cleaned

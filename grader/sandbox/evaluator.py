@@ -21,10 +21,13 @@ MAX_UNITS = 1 << 16
 MAX_DIMENSION = 4096
 MAX_NAME = 80
 BATCH = 256
+MAX_PREDICTION_BYTES = 64 * 1024**2
 ACTIVATIONS = frozenset(
     "linear relu sigmoid softmax tanh elu selu softplus softsign swish silu gelu relu6 leaky_relu "
-    "exponential hard_sigmoid mish".split()
+    "exponential hard_sigmoid mish log_softmax".split()
 )
+# TensorFlow's own functions (activation=tf.nn.softmax) are saved under their internal names.
+TENSORFLOW_ALIASES = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax"}
 PADDINGS = frozenset({"valid", "same"})
 DATA_FORMATS = frozenset({"channels_last", "channels_first"})
 
@@ -71,6 +74,7 @@ def activation(value: object) -> str:
         return "linear"
     if type(value) is dict and value.get("class_name") == "function":
         value = value.get("config")
+        value = TENSORFLOW_ALIASES.get(value, value) if type(value) is str else value
     return _choice(value, "activation", ACTIVATIONS)
 
 
@@ -103,6 +107,7 @@ def _layer(class_name: str, config: dict[str, Any]) -> Any:
             padding=_choice(get("padding", "valid"), "padding", PADDINGS),
             data_format=_data_format(get("data_format")),
             dilation_rate=_ints(get("dilation_rate", 1), "dilation_rate", 2),
+            groups=_int(get("groups", 1), "groups"),
             activation=activation(get("activation")),
             use_bias=_bool(get("use_bias", True), "use_bias"),
         )
@@ -128,7 +133,16 @@ def _layer(class_name: str, config: dict[str, Any]) -> Any:
     if class_name == "Activation":
         return keras.layers.Activation(activation(get("activation")))
     if class_name == "ReLU":
-        return keras.layers.ReLU()
+        max_value = get("max_value")
+        return keras.layers.ReLU(
+            max_value=None if max_value is None else _float(max_value, "max_value", 0.0, 1e6),
+            negative_slope=_float(get("negative_slope", 0.0), "negative_slope", 0.0, 1e6),
+            threshold=_float(get("threshold", 0.0), "threshold", -1e6, 1e6),
+        )
+    if class_name == "LeakyReLU":
+        return keras.layers.LeakyReLU(
+            negative_slope=_float(get("negative_slope", 0.3), "negative_slope", 0.0, 1e6)
+        )
     if class_name == "Softmax":
         return keras.layers.Softmax(axis=_int(get("axis", -1), "axis", low=-5, high=5))
     if class_name == "Reshape":
@@ -200,6 +214,8 @@ def _name(value: object) -> str | None:
         return value[:MAX_NAME]
     if type(value) is dict:
         config = value.get("config")
+        if value.get("class_name") == "function" and type(config) is str:  # loss=tf.keras.losses.mse
+            return config[:MAX_NAME]
         name = config.get("name") if type(config) is dict else None
         return str(name if type(name) is str else value.get("class_name"))[:MAX_NAME]
     return None
@@ -234,6 +250,12 @@ def _describe(layer: Any) -> dict[str, Any]:
 
 def predict(model, probes: dict, names: list) -> bytes:
     """Eager calls in batches: for a few hundred probes, cheaper than tracing `model.predict`'s graph."""
+    outputs_per_row = int(numpy.prod([dimension or 1 for dimension in model.output_shape[1:]]))
+    rows = sum(len(probes[name]) for name in names)
+    if rows * outputs_per_row * 4 > MAX_PREDICTION_BYTES:
+        raise Refused(
+            f"the model outputs {outputs_per_row} values per input, far more than the exercise needs"
+        )
     buffer = io.BytesIO()
     predictions = {}
     for name in names:
@@ -275,8 +297,11 @@ def evaluate(header: dict, blobs: dict) -> None:
 
 
 def run(header: dict, blobs: dict) -> None:
+    import resource
+
     import tensorflow as tf
 
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     tf.config.threading.set_intra_op_parallelism_threads(header["threads"])
     os.chdir("/")
     evaluate(header, blobs)

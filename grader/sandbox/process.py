@@ -206,7 +206,6 @@ class Zygote:
     def run(self, job: Job) -> RunOutcome:
         outcome = RunOutcome()
         started = time.monotonic()
-        host_oom_kills = _host_oom_kills()
         process = self._start_job(job)
         channel = ChannelReader(process.events)
         try:
@@ -238,9 +237,6 @@ class Zygote:
                 outcome.out_of_memory = process.cgroup.out_of_memory()
                 outcome.peak_memory_bytes = process.cgroup.peak_memory_bytes()
                 process.cgroup.destroy()
-            if outcome.exit_code == SIGKILL_EXIT_CODE and not outcome.finished and not outcome.out_of_memory:
-                # The kernel killed something for want of memory outside this job's own limit: the host's doing.
-                outcome.sandbox_lost |= _host_oom_kills() > host_oom_kills
         return outcome
 
     def _start_job(self, job: Job) -> _JobProcess:
@@ -341,17 +337,6 @@ class Zygote:
             self._process.wait()
         if self._cgroup:
             self._cgroup.destroy()
-
-
-def _host_oom_kills() -> int:
-    try:
-        for line in Path("/proc/vmstat").read_text().splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value)
-    except (OSError, ValueError):
-        pass
-    return 0
 
 
 def _hello_pid(events: socket.socket) -> int | None:

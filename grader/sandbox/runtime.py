@@ -185,6 +185,7 @@ def configure(header: dict) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     file_size = header["file_size_bytes"]
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash must not write its memory anywhere
 
 
 def describe_error(error: BaseException, filename: str) -> str:

@@ -11,7 +11,8 @@ def with_region(slug: str, exercise: str, code: str, base: str = "template") -> 
     notebook = json.loads((ASSIGNMENTS / slug / f"{base}.ipynb").read_text())
     for cell in notebook["cells"]:
         source = "".join(cell["source"])
-        if cell["cell_type"] != "code" or f"GRADED FUNCTION: {exercise}\n" not in source + "\n":
+        headers = (f"GRADED FUNCTION: {exercise}\n", f"GRADED CLASS: {exercise}\n")
+        if cell["cell_type"] != "code" or not any(header in source + "\n" for header in headers):
             continue
         lines = source.split("\n")
         start = next(number for number, line in enumerate(lines) if "START CODE HERE" in line)

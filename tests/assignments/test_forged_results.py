@@ -118,3 +118,61 @@ def test_no_probe_digit_or_label_can_be_found_from_inside_the_sandbox(
     assert earned == {"the model outputs 10 values per image": 2.0, "the loss fits integer labels": 1.0}, (
         report.metadata.get("output")
     )
+
+
+# A callback that stops on the calls where the accuracies used to be at or above the threshold, without
+# reading them: a fixed answer pattern, which inputs drawn fresh for each submission defeat.
+COUNTS_INSTEAD_OF_READING = """
+class EarlyStoppingCallback(tf.keras.callbacks.Callback):
+    calls = [0]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.calls[0] += 1
+        if self.calls[0] in (4, 5, 6):
+            self.model.stop_training = True
+"""
+
+
+def test_a_callback_that_replays_a_fixed_pattern_earns_nothing(catalog: Catalog, pool: SandboxPool) -> None:
+    slug = "c1w2-mnist-callback"
+    notebook = with_region(slug, "EarlyStoppingCallback", COUNTS_INSTEAD_OF_READING)
+    report = grade_notebook(notebook, catalog.get(slug), pool=pool)
+    assert exercise_statuses(report)["EarlyStoppingCallback"] == "ok", report.exercises
+    assert report.score == 0.0, [(check.name, check.message) for check in report.checks if check.passed]
+
+
+# Batches of the right shape, sizes, range and labels, made up instead of read from the data folder.
+MADE_UP_DATASET = """
+images = np.random.default_rng(0).uniform(0, 1, size=(80, 150, 150, 3)).astype("float32")
+labels = np.array([0.0, 1.0] * 40, dtype="float32")
+train_dataset_scaled = tf.data.Dataset.from_tensor_slices((images, labels)).batch(10)
+"""
+
+
+def test_a_dataset_not_read_from_the_data_folder_earns_nothing(catalog: Catalog, pool: SandboxPool) -> None:
+    slug = "c1w4-happy-sad"
+    report = grade_notebook(
+        with_region(slug, "training_dataset", MADE_UP_DATASET), catalog.get(slug), pool=pool
+    )
+    assert exercise_statuses(report)["training_dataset"] == "ok", report.exercises
+    assert report.score == 0.0, [(check.name, check.message) for check in report.checks if check.passed]
+
+
+# An honest mistake, not a forgery: a model far wider than the task. The evaluator refuses it and the
+# student reads why; the grader does not fail, so nothing is retried.
+FAR_TOO_WIDE = """
+model = tf.keras.Sequential([tf.keras.Input((28, 28)), tf.keras.layers.Flatten(), tf.keras.layers.Dense(40000)])
+history = tf.keras.callbacks.History()
+history.epoch = [0]
+history.set_model(model)
+"""
+
+
+def test_a_model_too_large_to_evaluate_is_the_students_to_fix_not_a_grader_error(
+    catalog: Catalog, pool: SandboxPool
+) -> None:
+    slug = "c1w2-mnist-callback"
+    report = grade_notebook(with_region(slug, "train_mnist", FAR_TOO_WIDE), catalog.get(slug), pool=pool)
+    assert report.status is Status.GRADED, report.message
+    accuracy = next(check for check in report.checks if check.name.endswith("never seen"))
+    assert "far more than the exercise needs" in accuracy.message

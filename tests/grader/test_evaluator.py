@@ -36,7 +36,10 @@ def test_a_sequential_model_of_built_in_layers_predicts_as_the_student_trained_i
             tf.keras.layers.Conv2D(2, (3, 3), activation=tf.nn.relu),
             tf.keras.layers.MaxPooling2D(2, 2),
             tf.keras.layers.Flatten(),
-            tf.keras.layers.Dense(3, activation="softmax"),
+            tf.keras.layers.Dense(4, activation="relu"),
+            tf.keras.layers.BatchNormalization(),
+            tf.keras.layers.Dropout(0.2),
+            tf.keras.layers.Dense(3, activation=tf.nn.softmax),
         ]
     )
     model.compile(
@@ -54,7 +57,11 @@ def test_a_sequential_model_of_built_in_layers_predicts_as_the_student_trained_i
         "MaxPooling2D",
         "Flatten",
         "Dense",
+        "BatchNormalization",
+        "Dropout",
+        "Dense",
     ]
+    assert summary["layers"][-1]["activation"] == "softmax"
     assert summary["output_shape"] == [None, 3]
 
 

@@ -51,6 +51,7 @@ def test_a_submission_that_kills_itself_is_graded_not_retried(
             "nested",
         ),
         ('b"{\\"event\\": \\"model\\", \\"name\\": \\"model\\", \\"payload\\": 999999999999}\\n"', "payload"),
+        ('(b"{\\"event\\": \\"x\\", \\"a\\": [" + b"{}," * 100_000 + b"{}]}\\n") * 6', "values"),
     ],
 )
 def test_giant_or_deeply_nested_output_is_graded_with_a_clear_message(
@@ -76,3 +77,43 @@ def test_everything_printed_reaches_the_report_even_when_the_process_ends_abrupt
 def test_an_honest_vector_still_counts_after_an_attack(probe: Assignment, slot: SandboxPool) -> None:
     report = grade_notebook(with_vector_code("vector = np.array([1.0, 2.0, 3.0])"), probe, pool=slot)
     assert points_by_check(report)[VECTOR_CHECK] == 1.0
+
+
+def test_messages_of_unexpected_form_are_ignored_not_a_grader_error(
+    probe: Assignment, slot: SandboxPool
+) -> None:
+    code = (
+        "import json, os\n"
+        'for name in (["x"], {"y": 1}, 3, None):\n'
+        '    os.write(3, json.dumps({"event": "observation", "name": name, "value": 1}).encode() + b"\\n")\n'
+        '    os.write(3, json.dumps({"event": "model", "name": name, "config": 1}).encode() + b"\\n")\n'
+        "vector = np.array([1.0, 2.0, 3.0])"
+    )
+    attack, _ = graded_then_honest(code, probe, slot)
+    assert attack.status is Status.GRADED, attack.message
+    assert attack.score == attack.max_score
+
+
+def test_an_archive_of_countless_arrays_is_not_read(probe: Assignment, slot: SandboxPool) -> None:
+    code = (
+        "import io, json, os\n"
+        "archive = io.BytesIO()\n"
+        "np.savez(archive, *[np.zeros(1)] * 5000)\n"
+        'header = {"event": "observation", "name": "vector", "value": {"type": "ndarray", "values": [1.0, 2.0, 3.0]}}\n'
+        'header["payload"] = len(archive.getvalue())\n'
+        'os.write(3, json.dumps(header).encode() + b"\\n" + archive.getvalue())\n'
+        "os._exit(0)"
+    )
+    attack, _ = graded_then_honest(code, probe, slot)
+    assert attack.status is Status.GRADED, attack.message
+    vector = next(check for check in attack.checks if check.name == VECTOR_CHECK)
+    assert "cannot read" in vector.message
+    assert attack.timings["judge"] < 1
+
+
+def test_half_a_surrogate_pair_in_a_message_leaves_the_report_readable(
+    probe: Assignment, slot: SandboxPool
+) -> None:
+    attack, _ = graded_then_honest('raise ValueError("bad \\ud800 value")', probe, slot)
+    assert attack.status is Status.GRADED
+    assert "bad ? value" in attack.model_dump_json()
