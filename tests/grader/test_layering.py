@@ -45,6 +45,7 @@ def test_the_sandbox_side_needs_nothing_but_the_standard_library_numpy_and_keras
         "sys",
         "time",
         "traceback",
+        "typing",
         "numpy",
         "tensorflow",
         "keras",
