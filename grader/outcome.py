@@ -1,4 +1,4 @@
-"""Reading a sandbox run's events back into per-exercise results and an overall status."""
+"""Reading how a student's job ran into per-exercise results and an overall status."""
 
 from dataclasses import dataclass
 from typing import Any

@@ -94,7 +94,7 @@ class RunOutcome:
 class _JobProcess:
     pid: int | None
     stdin: int
-    events: IO[bytes]
+    channel: IO[bytes]
     output: CappedOutput
     cgroup: SandboxCgroup | None
     scratch: str | None
@@ -207,7 +207,7 @@ class Zygote:
         outcome = RunOutcome()
         started = time.monotonic()
         process = self._start_job(job)
-        channel = ChannelReader(process.events)
+        channel = ChannelReader(process.channel)
         try:
             self._send(process, job)
             deadline = started + job.wall_seconds
@@ -220,7 +220,7 @@ class Zygote:
             outcome.timed_out = not outcome.finished and not channel.problem and time.monotonic() >= deadline
         finally:
             outcome.seconds = time.monotonic() - started
-            # How the process ended on its own, if it did, before the grader's own kill below. Its events
+            # How the process ended on its own, if it did, before the grader's own kill below. Its messages
             # stop a moment before it exits, so a process that stopped talking gets that moment to exit.
             if not outcome.finished and not outcome.timed_out:
                 outcome.exit_code = self._exit_code(EXIT_GRACE_SECONDS)
@@ -245,8 +245,8 @@ class Zygote:
             raise SandboxUnavailable("the sandbox is not running")
         stdin_read, stdin_write = os.pipe()
         output_read, output_write = os.pipe()
-        events, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        events.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        channel.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         mode = b"isolated" if self.host.bwrap else b"plain"
         try:
             socket.send_fds(self._control, [mode], [stdin_read, output_write, theirs.fileno()])
@@ -258,9 +258,9 @@ class Zygote:
             os.close(output_write)
             theirs.close()
         process = _JobProcess(
-            pid=_hello_pid(events) if sent else None,
+            pid=_hello_pid(channel) if sent else None,
             stdin=stdin_write,
-            events=os.fdopen(events.detach(), "rb", buffering=0),
+            channel=os.fdopen(channel.detach(), "rb", buffering=0),
             output=CappedOutput(os.fdopen(output_read, "rb"), self._output_limit_bytes),
             cgroup=None,
             scratch=None if self.host.bwrap else tempfile.mkdtemp(prefix="tfgrade-"),
@@ -321,7 +321,7 @@ class Zygote:
         elif process.pid:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-        process.events.close()
+        process.channel.close()
         if process.scratch:
             subprocess.run(["rm", "-rf", process.scratch], check=False)
 
@@ -339,16 +339,16 @@ class Zygote:
             self._cgroup.destroy()
 
 
-def _hello_pid(events: socket.socket) -> int | None:
+def _hello_pid(channel: socket.socket) -> int | None:
     """The job process's first byte carries its PID in this (the host's) PID namespace."""
-    events.settimeout(ZYGOTE_REPLY_SECONDS)
+    channel.settimeout(ZYGOTE_REPLY_SECONDS)
     try:
-        data, ancillary, _, _ = events.recvmsg(1, socket.CMSG_SPACE(_CREDENTIALS.size))
+        data, ancillary, _, _ = channel.recvmsg(1, socket.CMSG_SPACE(_CREDENTIALS.size))
     except OSError:
         return None
     finally:
-        events.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
-        events.settimeout(None)
+        channel.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
+        channel.settimeout(None)
     for level, kind, payload in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and data:
             pid, _, _ = _CREDENTIALS.unpack(payload[: _CREDENTIALS.size])

@@ -7,7 +7,7 @@ runs a job's code itself, so no job can leave anything behind for the next one i
 Each job's process gets new user, mount, PID, network, IPC and UTS namespaces, a fresh /tmp and
 /dev/shm (the only places it can write), a /proc that shows only its own processes, and no capabilities:
 it cannot see, signal or trace the zygote or any other job, and the mounts it inherits, read-only, are
-locked in place. It says hello on its event socket (the host reads its PID from the socket's credentials
+locked in place. It says hello on its results channel (the host reads its PID from the socket's credentials
 and moves it into the job's cgroup), and only then reads its job.
 """
 
@@ -38,7 +38,7 @@ PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 CAPABILITY_VERSION_3 = 0x20080522
 LAST_CAPABILITY = 63
-JOB_FDS = 3  # the job's stdin, its output (stdout and stderr) and its event socket
+JOB_FDS = 3  # the job's stdin, its output (stdout and stderr) and its results channel
 JOB_PROCESS_NAME = b"tfgrade-job"
 SCRATCH_INODES = 100_000  # files and folders in a job's /tmp or /dev/shm: inodes cost kernel memory too
 
@@ -95,11 +95,11 @@ def _job_process(fds: list[int], isolated: bool, libraries: list) -> None:
         _name(JOB_PROCESS_NAME)
         os.setsid()
         _die_with_parent()
-        stdin, output, events = fds
+        stdin, output, channel = fds
         os.dup2(stdin, 0)
         os.dup2(output, 1)
         os.dup2(output, 2)
-        os.dup2(events, runtime.CHANNEL_FD)
+        os.dup2(channel, runtime.CHANNEL_FD)
         os.closerange(runtime.CHANNEL_FD + 1, os.sysconf("SC_OPEN_MAX"))
         os.write(runtime.CHANNEL_FD, b"\0")
         header, blobs = runtime.read_job()
