@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.authoring import CheckContext, check, expect, expect_equal, export_model, observe
+from grader.callback_checks import callback_reactions, expect_callback_reactions, threshold_accuracies
 
 THRESHOLD = 0.98
 MIN_PROBE_ACCURACY = 0.88
@@ -30,10 +31,7 @@ def probe_inputs(assignment_dir: Path) -> dict[str, np.ndarray]:
 
 
 def fresh_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Accuracies on both sides of the threshold and on it, in an order no one can learn."""
-    offsets = rng.uniform(0.0001, 0.015, size=6) * np.array([1, 1, 1, -1, -1, -1])
-    accuracies = np.concatenate([[THRESHOLD], THRESHOLD + offsets, rng.uniform(0.2, 0.9, size=1)])
-    return {"callback_accuracies": rng.permutation(accuracies)}
+    return {"callback_accuracies": threshold_accuracies(rng, THRESHOLD, spread=0.015)}
 
 
 @export_model("create_and_compile_model")
@@ -41,21 +39,7 @@ def untrained_model(ns):
     return ns["create_and_compile_model"]()
 
 
-@observe("EarlyStoppingCallback")
-def callback_reactions(ns, inputs):
-    import tensorflow as tf
-
-    callback_class = ns["EarlyStoppingCallback"]
-    model = tf.keras.Sequential([tf.keras.Input(shape=(1,)), tf.keras.layers.Dense(1)])
-    stopped = []
-    for epoch, accuracy in enumerate(inputs["callback_accuracies"]):
-        callback = callback_class()
-        callback.set_model(model)
-        model.stop_training = False
-        callback.on_epoch_end(epoch, logs={"loss": 0.1, "accuracy": float(accuracy)})
-        stopped.append(model.stop_training is True)
-    is_callback = isinstance(callback_class, type) and issubclass(callback_class, tf.keras.callbacks.Callback)
-    return {"is_keras_callback": is_callback, "stopped": stopped}
+observe("EarlyStoppingCallback")(callback_reactions)
 
 
 @export_model("train_mnist", probes=("probe_images", "training_images"))
@@ -93,22 +77,8 @@ def sparse_loss(ctx: CheckContext) -> None:
 
 
 def reactions(ctx: CheckContext, at_threshold: bool | None = None) -> None:
-    """The callback's answers to this submission's fresh accuracies: those at or above the threshold
-    (`at_threshold=True`), those below it (False), or all but the threshold itself (None)."""
     observed = ctx.observation("callback_reactions")
-    expect(
-        "EarlyStoppingCallback subclasses tf.keras.callbacks.Callback",
-        True,
-        False,
-        observed["is_keras_callback"] is True,
-    )
-    accuracies = [float(value) for value in ctx.inputs["callback_accuracies"]]
-    stopped = observed["stopped"]
-    expect_equal("number of epochs the callback saw", len(accuracies), len(stopped))
-    for accuracy_seen, stop in zip(accuracies, stopped, strict=True):
-        stops = accuracy_seen >= THRESHOLD
-        if (at_threshold is None and accuracy_seen != THRESHOLD) or stops == at_threshold:
-            expect_equal(f"stop_training after an epoch with accuracy {accuracy_seen:.4f}", stops, stop)
+    expect_callback_reactions(observed, ctx.inputs["callback_accuracies"], THRESHOLD, at_threshold)
 
 
 @check("EarlyStoppingCallback", "the callback stops training at 98% accuracy or more", points=1.5)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.authoring import CheckContext, check, expect, expect_equal, export_model, observe
+from grader.callback_checks import callback_reactions, expect_callback_reactions, threshold_accuracies
 
 THRESHOLD = 0.995
 MIN_PROBE_ACCURACY = 0.92
@@ -32,9 +33,7 @@ def probe_inputs(assignment_dir: Path) -> dict[str, np.ndarray]:
 def fresh_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     images = rng.integers(0, 256, size=(16, 28, 28), dtype=np.uint8)
     images[0, 0, 0], images[0, 0, 1] = 0, 255  # the full range, so dividing by anything else shows
-    offsets = rng.uniform(0.0001, 0.004, size=6) * np.array([1, 1, 1, -1, -1, -1])
-    accuracies = np.concatenate([[THRESHOLD], np.minimum(THRESHOLD + offsets, 1.0), rng.uniform(0.2, 0.9, 1)])
-    return {"images": images, "callback_accuracies": rng.permutation(accuracies)}
+    return {"images": images, "callback_accuracies": threshold_accuracies(rng, THRESHOLD, spread=0.004)}
 
 
 @observe("reshape_and_normalize")
@@ -45,21 +44,7 @@ def reshaped_images(ns, inputs):
     return {"type": type(result).__name__, "images": result if type(result) is np.ndarray else None}
 
 
-@observe("EarlyStoppingCallback")
-def callback_reactions(ns, inputs):
-    import tensorflow as tf
-
-    callback_class = ns["EarlyStoppingCallback"]
-    model = tf.keras.Sequential([tf.keras.Input(shape=(1,)), tf.keras.layers.Dense(1)])
-    stopped = []
-    for epoch, accuracy in enumerate(inputs["callback_accuracies"]):
-        callback = callback_class()
-        callback.set_model(model)
-        model.stop_training = False
-        callback.on_epoch_end(epoch, logs={"loss": 0.1, "accuracy": float(accuracy)})
-        stopped.append(model.stop_training is True)
-    is_callback = isinstance(callback_class, type) and issubclass(callback_class, tf.keras.callbacks.Callback)
-    return {"is_keras_callback": is_callback, "stopped": stopped}
+observe("EarlyStoppingCallback")(callback_reactions)
 
 
 @export_model("convolutional_model", probes=("probe_images", "training_images"))
@@ -93,22 +78,9 @@ def normalized(ctx: CheckContext) -> None:
     expect("largest difference from images / 255", "below 1e-6", round(error, 6), error < 1e-6)
 
 
-def reactions(ctx: CheckContext, at_threshold: bool) -> None:
+def reactions(ctx: CheckContext, at_threshold: bool | None = None) -> None:
     observed = ctx.observation("callback_reactions")
-    expect(
-        "EarlyStoppingCallback subclasses tf.keras.callbacks.Callback",
-        True,
-        False,
-        observed["is_keras_callback"] is True,
-    )
-    accuracies = [float(value) for value in ctx.inputs["callback_accuracies"]]
-    stopped = observed["stopped"]
-    expect_equal("number of epochs the callback saw", len(accuracies), len(stopped))
-    for accuracy_seen, stop in zip(accuracies, stopped, strict=True):
-        if (accuracy_seen >= THRESHOLD) == at_threshold:
-            expect_equal(
-                f"stop_training after an epoch with accuracy {accuracy_seen:.4f}", at_threshold, stop
-            )
+    expect_callback_reactions(observed, ctx.inputs["callback_accuracies"], THRESHOLD, at_threshold)
 
 
 @check("EarlyStoppingCallback", "the callback stops training at 99.5% accuracy or more", points=1)
