@@ -4,6 +4,7 @@ import ast
 import inspect
 import textwrap
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from grader.assemble import Program
 from grader.assignment import Assignment
 from grader.evidence import ExportedModel
 from grader.sandbox.arrays import archive
-from grader.sandbox.process import Job
+from grader.sandbox.process import Job, JobKind
 
 EVALUATOR_WALL_SECONDS = 60.0
 
@@ -39,8 +40,9 @@ def student_job(
 
 
 def evaluator_job(
-    assignment: Assignment, models: dict[str, ExportedModel], probes: dict[str, np.ndarray], threads: int
+    assignment: Assignment, models: dict[str, ExportedModel], probes: bytes, threads: int
 ) -> Job:
+    """`probes` is the archive of `probe_archive(assignment)`."""
     wanted = {export.name: export.probes for export in assignment.registry.exports}
     return _job(
         assignment,
@@ -53,18 +55,25 @@ def evaluator_job(
             ]
         },
         blobs={
-            "probes": archive(probes),
+            "probes": probes,
             **{f"weights:{name}": model.weights for name, model in models.items()},
         },
         wall_seconds=EVALUATOR_WALL_SECONDS,
     )
 
 
+@lru_cache(maxsize=32)
+def probe_archive(assignment: Assignment) -> bytes:
+    """The assignment's probe inputs as the evaluator reads them, built once: they do not change."""
+    make_probes = assignment.registry.probe_inputs
+    return archive(make_probes(assignment.directory) if make_probes else {})
+
+
 def _job(
     assignment: Assignment,
     threads: int,
     *,
-    kind: Any,
+    kind: JobKind,
     content: dict[str, Any],
     blobs: dict[str, bytes],
     wall_seconds: float | None = None,

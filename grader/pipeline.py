@@ -6,7 +6,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 import numpy as np
 
@@ -15,7 +14,7 @@ from grader.assignment import Assignment
 from grader.authoring import CheckContext, ModelEvidence
 from grader.evidence import ExportedModel, model_evidence, student_evidence
 from grader.intake import MAX_NOTEBOOK_BYTES, load_template, version_notices
-from grader.jobs import evaluator_job, student_job
+from grader.jobs import evaluator_job, probe_archive, student_job
 from grader.judge import judge, without_results
 from grader.notebook import NotGradable, read_notebook
 from grader.outcome import interpret
@@ -153,7 +152,7 @@ def _evaluate(
 ) -> tuple[dict[str, ModelEvidence], dict[str, str]]:
     """The clean evaluator's run. A model it refuses, or that exhausts its limits, is the student's; the
     evaluator's own sandbox failing is the grader's, and no score is given."""
-    outcome = zygote.run(evaluator_job(assignment, exported, _probes(assignment), threads))
+    outcome = zygote.run(evaluator_job(assignment, exported, probe_archive(assignment), threads))
     done_by_the_model = outcome.timed_out or outcome.out_of_memory or outcome.unreadable
     if outcome.sandbox_lost or not (outcome.finished or done_by_the_model):
         raise RuntimeError(
@@ -164,12 +163,6 @@ def _evaluate(
 
 def _default_threads(pool: SandboxPool | None) -> int:
     return max(1, (os.cpu_count() or 1) // (pool.size if pool else 1))
-
-
-@lru_cache(maxsize=32)
-def _probes(assignment: Assignment) -> dict[str, np.ndarray]:
-    make_probes = assignment.registry.probe_inputs
-    return make_probes(assignment.directory) if make_probes else {}
 
 
 def _score_line(checks: tuple) -> str:
