@@ -6,6 +6,7 @@ Output past a cap, or that does not parse, ends the reading with `problem` set: 
 """
 
 import json
+import re
 import selectors
 import time
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ MAX_JOB_BYTES = 256 * 1024**2
 MAX_LINE_BYTES = 1024**2
 MAX_PAYLOAD_BYTES = 160 * 1024**2
 MAX_DEPTH = 32
+# Surrogates can only arrive as escapes (raw UTF-8 cannot encode them), so most lines need no second look.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 MAX_JOB_VALUES = 500_000  # JSON values parsed in a job: a byte cap alone lets tiny objects multiply in memory
 
 
@@ -103,7 +106,7 @@ class ChannelReader:
         if self._values > MAX_JOB_VALUES:
             self.problem = f"more than {MAX_JOB_VALUES} values of results"
             return None
-        return _without_lone_surrogates(header)
+        return _without_lone_surrogates(header) if SURROGATE_ESCAPE.search(line) else header
 
 
 def shape_of(value: object) -> tuple[int, int]:
