@@ -60,6 +60,20 @@ def structure_problems(assignment: Assignment) -> list[str]:
     return problems
 
 
+def grading_problems(solution: GradeReport, template: GradeReport) -> list[str]:
+    """What is wrong when the solution is not graded with full marks or the template earns points."""
+    problems = []
+    if solution.status is not Status.GRADED or solution.score != solution.max_score:
+        failed = dict.fromkeys(check.message for check in solution.checks if not check.passed)
+        problems.append(
+            f"the solution is {solution.status.value} with {solution.score:g} / {solution.max_score:g}: "
+            + " ".join([solution.message, *failed]).strip()
+        )
+    if template.score != 0:
+        problems.append(f"the untouched template earns {template.score:g} points instead of 0")
+    return problems
+
+
 def validate(assignment: Assignment) -> Validation:
     from grader.pipeline import grade_notebook
 
@@ -68,9 +82,5 @@ def validate(assignment: Assignment) -> Validation:
         return result
     result.solution = grade_notebook(assignment.solution_path.read_bytes(), assignment)
     result.template = grade_notebook(assignment.template_path.read_bytes(), assignment)
-    if result.solution.status is not Status.GRADED or result.solution.score != result.solution.max_score:
-        failed = [check.message for check in result.solution.checks if not check.passed]
-        result.problems.append(f"the solution does not earn full points: {result.solution.message} {failed}")
-    if result.template.score != 0:
-        result.problems.append(f"the untouched template earns {result.template.score:g} points instead of 0")
+    result.problems += grading_problems(result.solution, result.template)
     return result

@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from grader import Assignment, AssignmentError, Catalog, GradeReport, Status
-from grader.validation import structure_problems
+from grader import Assignment, AssignmentError, Catalog
+from grader.validation import grading_problems, structure_problems
 from workers.database import session_scope
 from workers.grading import Grade, retrying_database, waiting_assignment
 from workers.models import utcnow
@@ -30,27 +30,13 @@ class CanaryResult:
     checked_at: str  # ISO time, for operators
 
 
-def outcome_problems(solution: GradeReport, template: GradeReport) -> list[str]:
-    """The verdict of `grader.validation.validate` on two reports, with the failing checks' messages."""
-    problems = []
-    if solution.status is not Status.GRADED or solution.score != solution.max_score:
-        failed = dict.fromkeys(check.message for check in solution.checks if not check.passed)
-        problems.append(
-            f"the solution is {solution.status.value} with {solution.score:g} / {solution.max_score:g}: "
-            + " ".join([solution.message, *failed]).strip()
-        )
-    if template.score != 0:
-        problems.append(f"the untouched template earns {template.score:g} points instead of 0")
-    return problems
-
-
 def canary_problems(assignment: Assignment, grade: Grade) -> list[str]:
     problems = structure_problems(assignment)
     if problems:
         return problems
     solution = grade(assignment.solution_path.read_bytes(), assignment)
     template = grade(assignment.template_path.read_bytes(), assignment)
-    return outcome_problems(solution, template)
+    return grading_problems(solution, template)
 
 
 def run_canary(assignment: Assignment, grade: Grade) -> CanaryResult:
