@@ -4,11 +4,33 @@ Each attack edits only the region between one exercise's START/END markers; the 
 exercises keep the template's placeholders, so every point the attack earns would be forged.
 """
 
+from collections.abc import Callable
+
 import pytest
 from attacks import with_region
 from course_grading import exercise_statuses
 
-from grader import Catalog, SandboxPool, Status, grade_notebook
+from grader import Catalog, GradeReport, SandboxPool, Status, grade_notebook
+
+Attack = Callable[[str, str, str], GradeReport]
+
+
+@pytest.fixture
+def attack(catalog: Catalog, pool: SandboxPool) -> Attack:
+    """Grades an assignment's template with `code` in place of one exercise's region."""
+
+    def grade(slug: str, exercise: str, code: str) -> GradeReport:
+        return grade_notebook(with_region(slug, exercise, code), catalog.get(slug), pool=pool)
+
+    return grade
+
+
+def assert_earns_nothing(report: GradeReport, ran: str | None = None) -> None:
+    """No point at all; where `ran` is named, that exercise's code did run without an error."""
+    if ran is not None:
+        assert exercise_statuses(report)[ran] == "ok", report.exercises
+    assert report.score == 0.0, [(check.name, check.message) for check in report.checks if check.passed]
+
 
 # Everything the student's process may send, written by hand from inside a graded function: the
 # runtime's own sender (found through the garbage collector) claims every cell finished, every
@@ -50,12 +72,11 @@ FORGERIES = [
 
 @pytest.mark.parametrize(("slug", "exercise", "shape"), FORGERIES)
 def test_results_forged_through_the_garbage_collector_earn_nothing(
-    catalog: Catalog, pool: SandboxPool, slug: str, exercise: str, shape: str
+    attack: Attack, slug: str, exercise: str, shape: str
 ) -> None:
-    code = FORGE_THROUGH_THE_GARBAGE_COLLECTOR.replace("SHAPE", shape)
-    report = grade_notebook(with_region(slug, exercise, code), catalog.get(slug), pool=pool)
+    report = attack(slug, exercise, FORGE_THROUGH_THE_GARBAGE_COLLECTOR.replace("SHAPE", shape))
     assert report.status is Status.GRADED, report.message
-    assert report.score == 0.0, [(check.name, check.message) for check in report.checks if check.passed]
+    assert_earns_nothing(report)
 
 
 # The grader's own code, rebound through sys.modules: its observations and exports then send the
@@ -76,14 +97,9 @@ history.set_model(fake)
 """
 
 
-def test_results_forged_through_the_runtime_modules_globals_earn_nothing(
-    catalog: Catalog, pool: SandboxPool
-) -> None:
-    slug = "c1w2-mnist-callback"
-    notebook = with_region(slug, "train_mnist", FORGE_THROUGH_THE_RUNTIME_MODULE)
-    report = grade_notebook(notebook, catalog.get(slug), pool=pool)
-    assert exercise_statuses(report)["train_mnist"] == "ok", report.exercises
-    assert report.score == 0.0, [(check.name, check.message) for check in report.checks if check.passed]
+def test_results_forged_through_the_runtime_modules_globals_earn_nothing(attack: Attack) -> None:
+    report = attack("c1w2-mnist-callback", "train_mnist", FORGE_THROUGH_THE_RUNTIME_MODULE)
+    assert_earns_nothing(report, ran="train_mnist")
 
 
 # The model comes out right only if no probe image, label or their source can be found from inside
@@ -106,12 +122,8 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=
 """
 
 
-def test_no_probe_digit_or_label_can_be_found_from_inside_the_sandbox(
-    catalog: Catalog, pool: SandboxPool
-) -> None:
-    slug = "c1w2-mnist-callback"
-    notebook = with_region(slug, "create_and_compile_model", LOOKS_FOR_PROBES)
-    report = grade_notebook(notebook, catalog.get(slug), pool=pool)
+def test_no_probe_digit_or_label_can_be_found_from_inside_the_sandbox(attack: Attack) -> None:
+    report = attack("c1w2-mnist-callback", "create_and_compile_model", LOOKS_FOR_PROBES)
     earned = {
         check.name: check.points for check in report.checks if check.exercise == "create_and_compile_model"
     }
@@ -133,12 +145,9 @@ class EarlyStoppingCallback(tf.keras.callbacks.Callback):
 """
 
 
-def test_a_callback_that_replays_a_fixed_pattern_earns_nothing(catalog: Catalog, pool: SandboxPool) -> None:
-    slug = "c1w2-mnist-callback"
-    notebook = with_region(slug, "EarlyStoppingCallback", COUNTS_INSTEAD_OF_READING)
-    report = grade_notebook(notebook, catalog.get(slug), pool=pool)
-    assert exercise_statuses(report)["EarlyStoppingCallback"] == "ok", report.exercises
-    assert report.score == 0.0, [(check.name, check.message) for check in report.checks if check.passed]
+def test_a_callback_that_replays_a_fixed_pattern_earns_nothing(attack: Attack) -> None:
+    report = attack("c1w2-mnist-callback", "EarlyStoppingCallback", COUNTS_INSTEAD_OF_READING)
+    assert_earns_nothing(report, ran="EarlyStoppingCallback")
 
 
 # Batches of the right shape, sizes, range and labels, made up instead of read from the data folder.
@@ -149,13 +158,9 @@ train_dataset_scaled = tf.data.Dataset.from_tensor_slices((images, labels)).batc
 """
 
 
-def test_a_dataset_not_read_from_the_data_folder_earns_nothing(catalog: Catalog, pool: SandboxPool) -> None:
-    slug = "c1w4-happy-sad"
-    report = grade_notebook(
-        with_region(slug, "training_dataset", MADE_UP_DATASET), catalog.get(slug), pool=pool
-    )
-    assert exercise_statuses(report)["training_dataset"] == "ok", report.exercises
-    assert report.score == 0.0, [(check.name, check.message) for check in report.checks if check.passed]
+def test_a_dataset_not_read_from_the_data_folder_earns_nothing(attack: Attack) -> None:
+    report = attack("c1w4-happy-sad", "training_dataset", MADE_UP_DATASET)
+    assert_earns_nothing(report, ran="training_dataset")
 
 
 # An honest mistake, not a forgery: a model far wider than the task. The evaluator refuses it and the
@@ -168,11 +173,8 @@ history.set_model(model)
 """
 
 
-def test_a_model_too_large_to_evaluate_is_the_students_to_fix_not_a_grader_error(
-    catalog: Catalog, pool: SandboxPool
-) -> None:
-    slug = "c1w2-mnist-callback"
-    report = grade_notebook(with_region(slug, "train_mnist", FAR_TOO_WIDE), catalog.get(slug), pool=pool)
+def test_a_model_too_large_to_evaluate_is_the_students_to_fix_not_a_grader_error(attack: Attack) -> None:
+    report = attack("c1w2-mnist-callback", "train_mnist", FAR_TOO_WIDE)
     assert report.status is Status.GRADED, report.message
     accuracy = next(check for check in report.checks if check.name.endswith("never seen"))
     assert "far more than the exercise needs" in accuracy.message
