@@ -76,19 +76,19 @@ def sparse_loss(ctx: CheckContext) -> None:
     expect("loss of the model", expected, loss, loss is not None and expected in loss)
 
 
-def reactions(ctx: CheckContext, at_threshold: bool | None = None) -> None:
+def reactions(ctx: CheckContext, include_threshold: bool = False) -> None:
     observed = ctx.observation("callback_reactions")
-    expect_callback_reactions(observed, ctx.inputs["callback_accuracies"], THRESHOLD, at_threshold)
+    expect_callback_reactions(observed, ctx.inputs["callback_accuracies"], THRESHOLD, include_threshold)
 
 
-@check("EarlyStoppingCallback", "the callback stops training at 98% accuracy or more", points=1.5)
+@check("EarlyStoppingCallback", "the callback stops training above 98% accuracy and only there", points=1.5)
+def stops_above_threshold(ctx: CheckContext) -> None:
+    reactions(ctx)
+
+
+@check("EarlyStoppingCallback", "the callback also stops at exactly 98% accuracy", points=1.5)
 def stops_at_threshold(ctx: CheckContext) -> None:
-    reactions(ctx, at_threshold=True)
-
-
-@check("EarlyStoppingCallback", "the callback lets training go on below 98% accuracy", points=1.5)
-def continues_below_threshold(ctx: CheckContext) -> None:
-    reactions(ctx, at_threshold=False)
+    reactions(ctx, include_threshold=True)
 
 
 @check("train_mnist", "training stops before the 10th epoch", points=1)

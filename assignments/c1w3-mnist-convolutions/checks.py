@@ -78,19 +78,19 @@ def normalized(ctx: CheckContext) -> None:
     expect("largest difference from images / 255", "below 1e-6", round(error, 6), error < 1e-6)
 
 
-def reactions(ctx: CheckContext, at_threshold: bool | None = None) -> None:
+def reactions(ctx: CheckContext, include_threshold: bool = False) -> None:
     observed = ctx.observation("callback_reactions")
-    expect_callback_reactions(observed, ctx.inputs["callback_accuracies"], THRESHOLD, at_threshold)
+    expect_callback_reactions(observed, ctx.inputs["callback_accuracies"], THRESHOLD, include_threshold)
 
 
-@check("EarlyStoppingCallback", "the callback stops training at 99.5% accuracy or more", points=1)
+@check("EarlyStoppingCallback", "the callback stops training above 99.5% accuracy and only there", points=1)
+def stops_above_threshold(ctx: CheckContext) -> None:
+    reactions(ctx)
+
+
+@check("EarlyStoppingCallback", "the callback also stops at exactly 99.5% accuracy", points=1)
 def stops_at_threshold(ctx: CheckContext) -> None:
-    reactions(ctx, at_threshold=True)
-
-
-@check("EarlyStoppingCallback", "the callback lets training go on below 99.5% accuracy", points=1)
-def continues_below_threshold(ctx: CheckContext) -> None:
-    reactions(ctx, at_threshold=False)
+    reactions(ctx, include_threshold=True)
 
 
 @check("convolutional_model", "the model has a Conv2D layer", points=1)

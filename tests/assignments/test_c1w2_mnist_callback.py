@@ -29,15 +29,15 @@ def test_solution_earns_full_points_and_template_none(catalog: Catalog, grade: G
             "callback-stops-above-threshold-not-at-it",
             8.5,
             ALL_OK,
-            ["the callback stops training at 98% accuracy or more"],
+            ["the callback also stops at exactly 98% accuracy"],
         ),
         (
             "syntax-error-in-callback",
             3.0,
             {**ALL_OK, "EarlyStoppingCallback": "syntax_error", "train_mnist": "exception"},
             [
-                "the callback stops training at 98% accuracy or more",
-                "the callback lets training go on below 98% accuracy",
+                "the callback stops training above 98% accuracy and only there",
+                "the callback also stops at exactly 98% accuracy",
                 "training stops before the 10th epoch",
                 "the trained model classifies its training digits",
                 "the trained model recognises digits it has never seen",

@@ -49,9 +49,9 @@ def test_a_worker_whose_canary_fails_grades_nothing_of_that_assignment_until_the
         assert readyz.status_code == 503
         assert readyz.json()["checks"]["canaries"] is False
         [failing] = readyz.json()["failing_canaries"]
-        assert (failing["assignment"], failing["version"], failing["worker"]) == (WEEK1, "1", WORKER)
+        assert (failing["assignment"], failing["version"], failing["worker"]) == (WEEK1, "2", WORKER)
         assert "solution" in failing["reason"]
-        assert f'tfgrade_canaries_failing{{assignment="{WEEK1}",version="1"}} 1.0' in api.get("/metrics").text
+        assert f'tfgrade_canaries_failing{{assignment="{WEEK1}",version="2"}} 1.0' in api.get("/metrics").text
         with session_scope(settings.database_url) as session:
             submission = session.get_one(Submission, submission_id)
             assert (submission.status, submission.score, submission.result_grading_id) == (None, None, None)
