@@ -6,6 +6,7 @@ compressed member could expand far past what was sent.
 
 import io
 import zipfile
+from tokenize import TokenError
 
 import numpy as np
 
@@ -31,7 +32,16 @@ def read_arrays(data: bytes) -> dict[str, np.ndarray]:
                 raise UnreadableArrays("arrays larger than the grader reads")
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
             loaded = {name: arrays[name] for name in arrays.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+    # numpy parses each array's header with Python's own tokenizer and parser, which have errors of their own.
+    except (
+        OSError,
+        ValueError,
+        zipfile.BadZipFile,
+        EOFError,
+        SyntaxError,
+        TokenError,
+        RecursionError,
+    ) as error:
         raise UnreadableArrays(str(error)[:200]) from error
     if any(array.dtype.kind not in "biuf" for array in loaded.values()):
         raise UnreadableArrays("arrays that are not numbers")
