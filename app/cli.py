@@ -17,7 +17,13 @@ def _migrate(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from app import commands
 
-    return commands.serve(host=args.host, port=args.port, concurrency=args.concurrency, demo=args.demo)
+    return commands.serve(
+        host=args.host,
+        port=args.port,
+        concurrency=args.concurrency,
+        demo=args.demo,
+        allow_no_cgroup=args.allow_no_cgroup,
+    )
 
 
 def _api(args: argparse.Namespace) -> int:
@@ -30,7 +36,10 @@ def _worker(args: argparse.Namespace) -> int:
     from app import commands
 
     return commands.worker(
-        queues=args.queues.split(","), concurrency=args.concurrency, hostname=args.hostname
+        queues=args.queues.split(","),
+        concurrency=args.concurrency,
+        hostname=args.hostname,
+        allow_no_cgroup=args.allow_no_cgroup,
     )
 
 
@@ -65,6 +74,14 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if run_doctor(Catalog()) else 1
 
 
+def _add_cgroup_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-no-cgroup",
+        action="store_true",
+        help="grade even where no cgroup caps submissions' memory and processes (TFGRADE_ALLOW_NO_CGROUP)",
+    )
+
+
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -81,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=int, default=None, help="grading slots (TFGRADE_WORKER_CONCURRENCY)"
     )
     serve.add_argument("--demo", action="store_true", help="also create and print a demo token and student")
+    _add_cgroup_option(serve)
     serve.set_defaults(func=_serve)
 
     api = commands.add_parser("api", help="run the web app and REST API")
@@ -97,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--queues", default="grading,deliveries")
     worker.add_argument("--concurrency", type=int, default=None, help="threads and sandboxes")
     worker.add_argument("--hostname", default=None)
+    _add_cgroup_option(worker)
     worker.set_defaults(func=_worker)
 
     commands.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)

@@ -73,16 +73,23 @@ def api(*, host: str, port: int, processes: int = 1) -> int:
     return 0
 
 
-def worker(*, queues: list[str], concurrency: int | None, hostname: str | None) -> int:
+def worker(*, queues: list[str], concurrency: int | None, hostname: str | None, allow_no_cgroup: bool) -> int:
+    from workers.cgroup_check import CgroupsMissing
     from workers.main import default_hostname, run_worker
 
     settings = get_settings()
-    run_worker(
-        settings,
-        queues=queues,
-        concurrency=concurrency or settings.worker_concurrency,
-        hostname=hostname or default_hostname(),
-    )
+    if allow_no_cgroup:
+        settings = settings.model_copy(update={"allow_no_cgroup": True})
+    try:
+        run_worker(
+            settings,
+            queues=queues,
+            concurrency=concurrency or settings.worker_concurrency,
+            hostname=hostname or default_hostname(),
+        )
+    except CgroupsMissing as refusal:
+        print(f"tfgrade worker: {refusal}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -115,7 +122,7 @@ def _print_demo_logins() -> None:
     print(f"demo instructor token: {token}")
 
 
-def serve(*, host: str, port: int, concurrency: int | None, demo: bool) -> int:
+def serve(*, host: str, port: int, concurrency: int | None, demo: bool, allow_no_cgroup: bool) -> int:
     settings = get_settings()
     apply_migrations(settings)
     slugs = ", ".join(Catalog().assignments) or "none"
@@ -129,6 +136,7 @@ def serve(*, host: str, port: int, concurrency: int | None, demo: bool) -> int:
             "worker",
             f"--queues={GRADING_QUEUE}",
             f"--concurrency={concurrency or settings.worker_concurrency}",
+            *(["--allow-no-cgroup"] if allow_no_cgroup else []),
         ),
         _start("worker", f"--queues={DELIVERIES_QUEUE}", "--concurrency=2"),
     ]

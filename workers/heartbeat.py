@@ -17,18 +17,23 @@ log = logging.getLogger(__name__)
 UNSENT_GRACE_SECONDS = 10.0
 
 
-def beat(session: Session, hostname: str, canaries: list[dict[str, Any]] | None = None) -> None:
+def beat(
+    session: Session, hostname: str, canaries: list[dict[str, Any]] | None = None, *, uncapped: bool = False
+) -> None:
     heartbeat = session.get(WorkerHeartbeat, hostname)
     if heartbeat is None:
-        session.add(WorkerHeartbeat(hostname=hostname, seen_at=utcnow(), canaries=canaries))
+        session.add(
+            WorkerHeartbeat(hostname=hostname, seen_at=utcnow(), canaries=canaries, uncapped=uncapped)
+        )
     else:
         heartbeat.seen_at = utcnow()
         heartbeat.canaries = canaries
+        heartbeat.uncapped = uncapped
 
 
 class Heartbeat(threading.Thread):
-    """Tells /readyz this worker lives and how its canaries fare, and requeues gradings whose worker
-    stopped beating."""
+    """Tells /readyz this worker lives, how its canaries fare and whether it grades without memory and
+    pids caps, and requeues gradings whose worker stopped beating."""
 
     def __init__(
         self,
@@ -37,12 +42,14 @@ class Heartbeat(threading.Thread):
         *,
         recovers_gradings: bool,
         canaries: Canaries | None = None,
+        uncapped: bool = False,
     ) -> None:
         super().__init__(name="tfgrade-heartbeat", daemon=True)
         self.settings = settings
         self.hostname = hostname
         self.recovers_gradings = recovers_gradings
         self.canaries = canaries
+        self.uncapped = uncapped
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -55,7 +62,8 @@ class Heartbeat(threading.Thread):
 
     def tick(self) -> None:
         with session_scope(self.settings.database_url) as session:
-            beat(session, self.hostname, self.canaries.records() if self.canaries else None)
+            canaries = self.canaries.records() if self.canaries else None
+            beat(session, self.hostname, canaries, uncapped=self.uncapped)
         if not self.recovers_gradings:
             return
         forgotten = 0

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -162,3 +162,5 @@ class WorkerHeartbeat(Base):
     seen_at: Mapped[datetime]
     # The worker's canary results, one per assignment version it has checked (`Canaries.records`).
     canaries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The worker grades without memory and pids cgroups (its operator allowed it: TFGRADE_ALLOW_NO_CGROUP).
+    uncapped: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     broker_visibility_timeout_seconds: int = 3600
     # How long a worker whose canary failed waits before it tries that assignment (and its canary) again.
     canary_retry_seconds: float = 60.0
+    # A grading worker on a host without memory and pids cgroups refuses to start unless this is set.
+    allow_no_cgroup: bool = False
 
     delivery_max_retries: int = 8
     delivery_backoff_seconds: float = 10.0

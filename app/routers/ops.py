@@ -47,6 +47,21 @@ def failing_canaries_seen(session: SessionDep, settings: Settings) -> list[Faili
         return None
 
 
+def uncapped_workers_seen(session: SessionDep, settings: Settings) -> list[str]:
+    """Live workers that grade without memory and pids cgroups, as their operators allowed."""
+    try:
+        return list(
+            session.scalars(
+                select(WorkerHeartbeat.hostname)
+                .where(WorkerHeartbeat.uncapped)
+                .where(WorkerHeartbeat.seen_at > utcnow() - timedelta(seconds=settings.worker_stale_seconds))
+                .order_by(WorkerHeartbeat.hostname)
+            )
+        )
+    except Exception:
+        return []
+
+
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -63,10 +78,17 @@ def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     failing = failing_canaries_seen(session, settings)
     checks["canaries"] = failing == []
     ready = all(checks.values())
+    # Allowed explicitly (TFGRADE_ALLOW_NO_CGROUP), so not a reason to refuse traffic, but said.
+    uncapped = uncapped_workers_seen(session, settings)
     body = {
         "status": "ready" if ready else "not ready",
         "checks": checks,
         "failing_canaries": [asdict(canary) for canary in failing or []],
+        "uncapped_workers": uncapped,
+        "warnings": [
+            f"worker {hostname} runs submissions without memory or pids caps (no cgroup on its host)"
+            for hostname in uncapped
+        ],
     }
     return JSONResponse(body, 200 if ready else 503)
 

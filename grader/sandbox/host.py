@@ -6,12 +6,12 @@ import shutil
 import sys
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
+from grader.sandbox.cgroup_setup import find_cgroup_tree
+from grader.sandbox.cgroups import CgroupTree
 from grader.sandbox.environment import SandboxPython, sandbox_python
 
 SANDBOX_USER = "tfgrade-sandbox"
-CGROUP_V1 = Path("/sys/fs/cgroup")
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Host:
     setpriv: str | None
     sandbox_uid: int | None
     sandbox_gid: int | None
-    cgroup_parent: str | None
+    cgroups: CgroupTree | None  # where each sandbox gets its memory and pids cgroup, v1 or v2
     python: str
     prefix: str  # sys.prefix: the virtual environment, if there is one
     base_prefix: str
@@ -41,8 +41,8 @@ class Host:
             "private_filesystem": isolated,
             "private_process_tree": isolated,
             "unprivileged_user": self.drops_privileges or os.getuid() != 0,
-            "memory_cgroup": self.cgroup_parent is not None,
-            "pids_cgroup": self.cgroup_parent is not None,
+            "memory_cgroup": self.cgroups is not None,
+            "pids_cgroup": self.cgroups is not None,
             "resource_limits": True,
             "wall_clock_limit": True,
         }
@@ -62,7 +62,7 @@ def detect_host() -> Host:
         setpriv=shutil.which("setpriv"),
         sandbox_uid=uid,
         sandbox_gid=gid,
-        cgroup_parent=_cgroup_parent(),
+        cgroups=_cgroups(),
         python=sys.executable,
         prefix=sys.prefix,
         base_prefix=sys.base_prefix,
@@ -76,14 +76,7 @@ def _working_bwrap() -> str | None:
     return path
 
 
-def _cgroup_parent() -> str | None:
-    """A tfgrade folder in the v1 memory and pids hierarchies, when this process may create one."""
+def _cgroups() -> CgroupTree | None:
     if os.getuid() != 0 or os.environ.get("TFGRADE_SANDBOX_NO_CGROUP"):
         return None
-    for controller in ("memory", "pids"):
-        folder = CGROUP_V1 / controller / "tfgrade"
-        try:
-            folder.mkdir(exist_ok=True)
-        except OSError:
-            return None
-    return "tfgrade"
+    return find_cgroup_tree()

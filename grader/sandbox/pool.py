@@ -3,7 +3,6 @@
 import threading
 
 from grader.assignment import Catalog
-from grader.sandbox.cgroups import remove_orphans
 from grader.sandbox.host import Host, detect_host
 from grader.sandbox.process import Zygote
 
@@ -15,8 +14,8 @@ class SandboxPool:
         self._host = host or detect_host()
         self._lock = threading.Lock()
         self._closed = False
-        if self._host.cgroup_parent:
-            remove_orphans(self._host.cgroup_parent)
+        if self._host.cgroups:
+            self._host.cgroups.remove_orphans()
         self._idle: list[Zygote] = [self._spawn() for _ in range(size)]
 
     @property

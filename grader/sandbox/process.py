@@ -9,6 +9,7 @@ everything it started when its job ends.
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import struct
@@ -106,9 +107,7 @@ class Zygote:
         self.data_dirs = {slug: folder for slug, folder in data_dirs.items() if folder.is_dir()}
         self._output_limit_bytes = output_limit_bytes
         self._cgroup = (
-            SandboxCgroup(host.cgroup_parent, ZYGOTE_MEMORY_BYTES, ZYGOTE_MAX_PROCESSES)
-            if host.cgroup_parent
-            else None
+            host.cgroups.create(ZYGOTE_MEMORY_BYTES, ZYGOTE_MAX_PROCESSES) if host.cgroups else None
         )
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -160,12 +159,12 @@ class Zygote:
         # all sandboxes share one niceness, so none is slower than another.
         zygote = ["nice", "-n", str(SANDBOX_NICENESS), *zygote]
         if self._cgroup:
-            memory_procs, pids_procs = self._cgroup.join_files
+            joins = " && ".join(f"echo $$ > {shlex.quote(str(procs))}" for procs in self._cgroup.join_files)
             # Joining the cgroups before exec means no thread or child ever runs outside them.
             zygote = [
                 "/bin/sh",
                 "-c",
-                f'echo $$ > {memory_procs} && echo $$ > {pids_procs} && exec "$@"',
+                f'{joins} && exec "$@"',
                 "sandbox",
                 *zygote,
             ]
@@ -268,9 +267,9 @@ class Zygote:
         try:
             if process.pid is None:
                 raise OSError("no hello from the job's process")
-            if self.host.cgroup_parent:
-                process.cgroup = SandboxCgroup(
-                    self.host.cgroup_parent, job.memory_bytes, job.max_processes + JOB_HELPER_PROCESSES
+            if self.host.cgroups:
+                process.cgroup = self.host.cgroups.create(
+                    job.memory_bytes, job.max_processes + JOB_HELPER_PROCESSES
                 )
                 process.cgroup.add(process.pid)
         except OSError as error:
