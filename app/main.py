@@ -17,6 +17,7 @@ from app.routers import (
     web_submissions,
 )
 from app.templating import templates
+from app.uploads import request_body_limit
 from grader import Catalog
 from workers.settings import Settings, get_settings
 
@@ -25,7 +26,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def create_app(settings: Settings | None = None, catalog: Catalog | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="tfgrade", version="0.1.0", docs_url="/docs")
+    app = FastAPI(
+        title="tfgrade",
+        version="0.1.0",
+        docs_url="/docs",
+        max_body_size=request_body_limit(settings.max_upload_bytes),
+    )
     app.state.settings = settings
     app.state.catalog = catalog or Catalog()
     app.state.metrics = install_metrics(

@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from workers.models import Grading, GradingState, Student, Submission, utcnow
@@ -45,6 +45,12 @@ def queue_position(session: Session, grading: Grading) -> int:
         Grading.state == GradingState.QUEUED, Grading.id < grading.id
     )
     return (session.scalar(ahead) or 0) + 1
+
+
+def hold_student(session: Session, student: Student) -> None:
+    """Locks the student's row until the transaction ends, so that two uploads at the same moment check the
+    cooldown in turn. An UPDATE, because SQLite has no SELECT ... FOR UPDATE: there it takes the write lock."""
+    session.execute(update(Student).where(Student.id == student.id).values(name=Student.name))
 
 
 def cooldown_remaining(session: Session, student: Student, assignment: str, cooldown_seconds: int) -> int:

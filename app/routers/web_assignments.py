@@ -3,11 +3,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.csrf import require_csrf
-from app.deps import AssignmentDep, CatalogDep, CurrentStudent, SessionDep, SettingsDep
+from app.deps import AssignmentDep, CatalogDep, CurrentStudent, SessionDep, SettingsDep, done_with
 from app.scores import counting_submission
-from app.submissions import cooldown_remaining, queue_grading, student_submissions
+from app.submissions import cooldown_remaining, hold_student, queue_grading, student_submissions
 from app.templating import templates
 from app.uploads import UploadRejected, check_upload
 from grader import Assignment
@@ -61,6 +62,12 @@ def template_download(_: CurrentStudent, assignment: AssignmentDep) -> FileRespo
     )
 
 
+def refuse_during_cooldown(session: Session, student: Student, assignment: Assignment) -> None:
+    wait = cooldown_remaining(session, student, assignment.slug, assignment.cooldown_seconds)
+    if wait:
+        raise UploadRejected(f"You can submit this assignment again in {wait} seconds.")
+
+
 @router.post("/assignments/{slug}/submissions", dependencies=[Depends(require_csrf)])
 def upload(
     request: Request,
@@ -71,12 +78,14 @@ def upload(
     notebook: Annotated[UploadFile, File()],
 ) -> Response:
     data = notebook.file.read(settings.max_upload_bytes + 1)
-    wait = cooldown_remaining(session, student, assignment.slug, assignment.cooldown_seconds)
     try:
-        if wait:
-            raise UploadRejected(f"You can submit this assignment again in {wait} seconds.")
+        refuse_during_cooldown(session, student, assignment)
         check_upload(data, assignment, settings.max_upload_bytes)
+        hold_student(session, student)
+        # Again under the lock: an upload of the same student at the same moment is stored or waits behind.
+        refuse_during_cooldown(session, student, assignment)
     except UploadRejected as rejection:
+        done_with(session)
         return render_assignment(request, session, student, assignment, rejection.message)
     submission = Submission(
         assignment=assignment.slug,

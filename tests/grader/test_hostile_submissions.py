@@ -1,6 +1,7 @@
 """Student code is hostile: it must not escape, linger, or raise its own score."""
 
 import http.server
+import os
 import subprocess
 import sys
 import threading
@@ -8,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import named_descendants
 from report_views import exercise_statuses, points_by_check
 
 from grader import GradeReport, Status
@@ -34,7 +36,7 @@ def test_a_fork_bomb_is_contained_and_leaves_nothing(grade_fixture: GradeFixture
     report = grade_fixture("fork-bomb")
     assert report.status is Status.TIMEOUT
     assert report.score == 0.0
-    assert _sandbox_processes_except_warm() == []
+    assert _job_processes_left() == []
 
 
 @pytest.fixture
@@ -127,9 +129,18 @@ def test_a_forged_training_history_does_not_pass_for_accuracy(grade_fixture: Gra
     )
 
 
-def _sandbox_processes_except_warm() -> list[str]:
-    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
-    return [line for line in listing if "os.fork" in line or line.startswith("sleep 3133")]
+def _job_processes_left() -> list[int]:
+    """Live processes named like a job's under this test's zygotes. A forked child keeps its parent's name
+    (never its command line), and a job's PID namespace keeps its orphans under the zygote; other test runs
+    on the machine are not under this one. A zombie holds nothing but its exit status."""
+    return [pid for pid in named_descendants(os.getpid(), "tfgrade-job") if not _zombie(pid)]
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True  # it is gone
 
 
 def test_huge_output_is_captured_capped_and_harmless(grade_fixture: GradeFixture) -> None:

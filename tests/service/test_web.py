@@ -1,10 +1,14 @@
-from conftest import FIXTURES, WEEK1, Login, csrf_from, log_in, new_student, upload
+from pathlib import Path
+
 from fastapi.testclient import TestClient
+from helpers import WEEK1, Login, csrf_from, log_in, new_student, upload
 from sqlalchemy import func, select
 
 from workers.database import session_scope
 from workers.models import Grading, GradingState, Student, Submission
 from workers.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def submissions_of(settings: Settings, login: Login) -> int:
@@ -64,8 +68,9 @@ def test_upload_is_stored_queued_and_shown_with_its_position(
         assert submission.notebook == solution
         assert [g.state for g in submission.gradings] == [GradingState.QUEUED]
         assert submission.gradings[0].enqueued_at is not None
+        queued = session.scalar(select(func.count(Grading.id)).where(Grading.state == GradingState.QUEUED))
     progress = logged_in.get(f"{location}/progress").json()
-    assert progress["state"] == "queued" and progress["position"] >= 1
+    assert progress["state"] == "queued" and progress["position"] == queued  # the last of all queued
     page = logged_in.get(location)
     assert "Queued: position" in page.text
     assert '<td class="attempts">1</td>' in logged_in.get("/").text
