@@ -1,14 +1,35 @@
 #!/usr/bin/env bash
 # Installs what tfgrade needs on a Debian machine and builds the project's virtual environment in .venv/.
+# With --tests, also what only the tests use (scripts/test.sh passes it).
 set -euo pipefail
+trap 'echo "setup: FAILED (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 
 SANDBOX_USER=tfgrade-sandbox
-APT_PACKAGES=(bubblewrap acl redis-server chromium)
+# The sandbox: bubblewrap's namespaces, and setfacl to let the sandbox user reach the environment.
+APT_PACKAGES=(bubblewrap acl)
+# The tests: their own Redis and PostgreSQL servers, and a browser for the end-to-end tests.
+TEST_APT_PACKAGES=(redis-server postgresql chromium)
+
+usage() {
+    echo "usage: $0 [--tests]" >&2
+    exit 2
+}
+case "${1:-}" in
+    "") ;;
+    --tests) APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}") ;;
+    *) usage ;;
+esac
+[ $# -le 1 ] || usage
+
+installed() {
+    # `dpkg -s` also succeeds for a package removed with its configuration files left behind.
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = "installed" ]
+}
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
-    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    installed "$package" || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"

@@ -2,7 +2,7 @@
 # Sets up everything from a fresh clone and runs the whole test suite: lint, types, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh --tests
 
 echo "== ruff"
 .venv/bin/ruff check grader app workers tests bench assignments

@@ -2,8 +2,10 @@ import os
 import socket
 
 from grader import Catalog, SandboxPool
+from grader.sandbox.host import detect_host
 from workers.canary import Canaries
 from workers.celery_app import GRADING_QUEUE
+from workers.cgroup_check import check_cgroups
 from workers.database import session_scope
 from workers.grading import orphaned_gradings
 from workers.heartbeat import Heartbeat
@@ -28,6 +30,7 @@ def run_worker(settings: Settings, *, queues: list[str], concurrency: int, hostn
     """Runs a Celery worker in threads; a grading worker owns one warm sandbox pool for its lifetime."""
     catalog = Catalog()
     grades = GRADING_QUEUE in queues
+    uncapped = grades and check_cgroups(detect_host(), allow_without=settings.allow_no_cgroup)
     pool = SandboxPool(catalog, size=concurrency) if grades else None
     canaries = Canaries(retry_seconds=settings.canary_retry_seconds) if grades else None
     install_runtime(
@@ -37,7 +40,7 @@ def run_worker(settings: Settings, *, queues: list[str], concurrency: int, hostn
     celery.loader.import_default_modules()
     if grades:
         requeue_orphans(settings, hostname)
-    heartbeat = Heartbeat(settings, hostname, recovers_gradings=grades, canaries=canaries)
+    heartbeat = Heartbeat(settings, hostname, recovers_gradings=grades, canaries=canaries, uncapped=uncapped)
     heartbeat.start()
     try:
         celery.worker_main(

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from pathlib import Path
 
+from helpers import exercise_statuses
+
 from grader import Catalog, GradeReport, Status
 from grader.validation import structure_problems
 
@@ -12,10 +14,6 @@ Grade = Callable[[str, Path], GradeReport]
 
 def situation(slug: str, name: str) -> Path:
     return FIXTURES / slug / f"{name}.ipynb"
-
-
-def exercise_statuses(report: GradeReport) -> dict[str, str]:
-    return {exercise.name: exercise.status.value for exercise in report.exercises}
 
 
 def statuses_and_failures(report: GradeReport) -> tuple[dict[str, str], list[str]]:

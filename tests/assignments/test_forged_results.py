@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from attacks import with_region
-from course_grading import exercise_statuses
+from helpers import exercise_statuses
 
 from grader import Catalog, GradeReport, SandboxPool, Status, grade_notebook
 

@@ -1,14 +1,10 @@
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
-
-from service_processes import postgres  # noqa: E402
-from stack import Stack, lms  # noqa: E402
+from helpers import lms, postgres
+from stack import Stack
 
 
 @pytest.fixture(scope="session")

@@ -1,29 +1,30 @@
 """The whole service as separate processes (Redis, API, workers; PostgreSQL is shared), with handles to
 kill and restart each of them, and an LMS on loopback that records the callbacks."""
 
-import base64
-import json
-import os
-import signal
+import itertools
 import subprocess
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import httpx
-import psycopg
-import redis
-from service_processes import (
-    callback_receiver,
+from helpers import (
+    SERVICE_ENV,
+    Receiver,
+    RedisServer,
+    allow_connections,
+    cpu_seconds,
     create_database,
+    descendants,
     free_port,
     healthy,
+    lms_body,
+    named_descendants,
+    parent_pid,
     ready,
     running,
+    settings_from,
+    signed,
     tfgrade,
     wait_until,
 )
@@ -33,116 +34,39 @@ from standardwebhooks import Webhook
 from app.accounts import create_integration
 from workers.database import session_scope
 from workers.models import Delivery, DeliveryState, Grading, GradingState, Submission
-from workers.settings import Settings
 
-WEEK1 = "c1w1-housing-prices"
-PROJECT = Path(__file__).resolve().parents[2]
-WEEK1_DIR = PROJECT / "assignments" / WEEK1
 STALE_SECONDS = 5
-_counter = iter(range(1, 1_000_000))
-
-
-@dataclass
-class Callback:
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def report(self) -> dict[str, Any]:
-        parsed: dict[str, Any] = json.loads(self.body)
-        return parsed
-
-
-@dataclass
-class Lms:
-    """An LMS on loopback: records every callback it is sent and answers 204."""
-
-    url: str
-    callbacks: list[Callback] = field(default_factory=list)
-
-    def for_submission(self, submission_id: str) -> list[Callback]:
-        return [c for c in list(self.callbacks) if c.report.get("submission_id") == submission_id]
-
-
-@contextmanager
-def lms() -> Iterator[Lms]:
-    receiver = Lms(url="")
-
-    def answer(headers: dict[str, str], body: bytes) -> int:
-        receiver.callbacks.append(Callback(headers, body))
-        return 204
-
-    with callback_receiver(answer) as url:
-        receiver.url = url
-        yield receiver
-
-
-class RedisServer:
-    """A Redis that keeps its data across restarts (append-only file), as docker-compose runs it."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)]
-            + ["--appendonly", "yes", "--save", ""],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_until(self.answers, 10, "redis")
-
-    def answers(self) -> bool:
-        import socket
-
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def forget_everything(self) -> None:
-        """What a Redis without persistence does when it restarts: every message is gone."""
-        with redis.Redis(port=self.port) as client:
-            client.flushall()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
+JOB = "tfgrade-job"
+ZYGOTE = "tfgrade-zygote"
+_databases = itertools.count(1)
 
 
 class Stack:
     """API, grading workers and a Redis for one test; each can be killed and started again."""
 
-    def __init__(self, root: Path, server_url: str, receiver: Lms, exits: ExitStack) -> None:
+    def __init__(self, root: Path, server_url: str, receiver: Receiver, exits: ExitStack) -> None:
         self.root = root
         self.exits = exits
         self.lms = receiver
         self.redis = RedisServer(root / "redis")
         self.redis.start()
         exits.callback(self.redis.stop)
-        self.database_name = f"tfgrade_faults_{next(_counter)}_{os.getpid()}"
+        self.database_name = f"tfgrade_faults_{next(_databases)}"
         self.server_url = server_url
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.port = port
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
-            "TFGRADE_SECRET_KEY": "test-secret",
+            **SERVICE_ENV,
             "TFGRADE_DATA_DIR": str(root / "data"),
             "TFGRADE_DATABASE_URL": create_database(server_url, self.database_name),
-            "TFGRADE_BROKER_URL": self.redis.url,
+            "TFGRADE_BROKER_URL": f"{self.redis.url}/0",
             "TFGRADE_PUBLIC_URL": self.url,
-            "TFGRADE_WORKER_HEARTBEAT_SECONDS": "1",
             "TFGRADE_WORKER_STALE_SECONDS": str(STALE_SECONDS),
             "TFGRADE_DELIVERY_BACKOFF_SECONDS": "0.5",
             "TFGRADE_DELIVERY_MAX_RETRIES": "6",
         }
         tfgrade(self.env, "migrate")
-        self.settings = Settings.model_validate(
-            {key.removeprefix("TFGRADE_").lower(): value for key, value in self.env.items()}
-        )
+        self.settings = settings_from(self.env)
         with session_scope(self.settings.database_url) as session:
             self.secret = create_integration(session, name="lms", callback_urls=[receiver.url])
         self.api: subprocess.Popen[bytes] | None = None
@@ -176,12 +100,23 @@ class Stack:
         """The sandbox processes under a worker once this submission is running in one."""
         self.wait_running(submission_id)
         pid = self.workers[hostname].pid
-        wait_until(lambda: bool(job_processes(pid)), 60, "a sandbox at work")
-        return set(job_processes(pid))
+        wait_until(lambda: bool(named_descendants(pid, JOB)), 60, "a sandbox at work")
+        return set(named_descendants(pid, JOB))
 
-    def wait_gone(self, pids: set[int]) -> None:
+    def wait_gone(self, pids: set[int], hostname: str = "worker-a") -> None:
         """Waits until these sandboxes ended: the worker is then writing the result."""
-        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids), 120, "the sandbox to end")
+        worker = self.workers[hostname].pid
+        wait_until(lambda: not pids & set(descendants(worker)), 120, "the sandbox to end")
+
+    def busy_zygotes(self, hostname: str = "worker-a") -> list[int]:
+        """The zygotes under a worker that are running a job right now."""
+        worker = self.workers[hostname].pid
+        zygotes = set(named_descendants(worker, ZYGOTE))
+        return sorted(zygotes & {parent_pid(job) for job in named_descendants(worker, JOB)})
+
+    def job_cpu_seconds(self, hostname: str = "worker-a") -> float:
+        """CPU time the jobs under a worker used so far: how far into a notebook they are."""
+        return sum(cpu_seconds(job) for job in named_descendants(self.workers[hostname].pid, JOB))
 
     def wait_ready(self) -> None:
         wait_until(lambda: ready(self.url), 120, f"tfgrade ready (logs in {self.root})")
@@ -189,23 +124,8 @@ class Stack:
     def submit(self, notebook: bytes, external_id: str | None = None) -> str:
         """Posts a signed LMS webhook; returns the submission id the service answered with."""
         external_id = external_id or uuid.uuid4().hex
-        body = json.dumps(
-            {
-                "assignment": WEEK1,
-                "user_id": f"user-{external_id}",
-                "external_submission_id": external_id,
-                "notebook": base64.b64encode(notebook).decode(),
-                "callback_url": self.lms.url,
-            }
-        )
-        sent_at = datetime.now(UTC)
-        webhook_id = f"msg_{external_id}"
-        headers = {
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": Webhook(self.secret).sign(webhook_id, sent_at, body),
-            "content-type": "application/json",
-        }
+        body = lms_body(notebook, external_id, callback_url=self.lms.url)
+        headers = signed(self.secret, body, f"msg_{external_id}")
         response = httpx.post(f"{self.url}/api/v1/lms/submissions", content=body, headers=headers, timeout=30)
         assert response.status_code == 202, response.text
         submission_id: str = response.json()["submission_id"]
@@ -232,16 +152,7 @@ class Stack:
 
     def set_database_reachable(self, reachable: bool) -> None:
         """Refuses (or allows again) every connection to this stack's database, dropping open ones."""
-        plain = self.server_url.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(f"{plain}/postgres", autocommit=True) as connection:
-            connection.execute(
-                f'ALTER DATABASE "{self.database_name}" ALLOW_CONNECTIONS {"true" if reachable else "false"}'
-            )
-            if not reachable:
-                connection.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                    (self.database_name,),
-                )
+        allow_connections(self.server_url, self.database_name, reachable)
 
     def assert_each_final_once(self, expected: dict[str, tuple[str, float]], timeout: float = 60) -> None:
         """One final result per submission, with the expected status and score, and its callback
@@ -273,50 +184,3 @@ class Stack:
                 for callback in callbacks:
                     Webhook(self.secret).verify(callback.body, callback.headers)
                     assert (callback.report["status"], callback.report["score"]) == (status, score)
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def job_processes(worker_pid: int) -> list[int]:
-    """The processes running a job under a worker (not the zygotes waiting for one)."""
-    return [pid for pid in descendants(worker_pid) if process_name(pid) == "tfgrade-job"]
-
-
-def busy_zygotes(worker_pid: int) -> list[int]:
-    """The zygotes under a worker that are running a job right now."""
-    jobs = job_processes(worker_pid)
-    return sorted({parent for pid in jobs if process_name(parent := parent_pid(pid)) == "tfgrade-zygote"})
-
-
-def parent_pid(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
-
-
-def process_name(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def kill(pid: int) -> None:
-    os.kill(pid, signal.SIGKILL)

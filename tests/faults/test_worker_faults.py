@@ -1,11 +1,12 @@
 """A grading worker, or the sandbox under it, dies mid-grade: nothing is lost or graded twice."""
 
+import os
+import signal
 import time
 
-import notebooks
 import pytest
-from service_processes import wait_until
-from stack import Stack, busy_zygotes, kill
+from helpers import sleeps_then_skips_training, untrained, wait_until, week1_solution, week1_template
+from stack import Stack
 
 from workers.database import session_scope
 from workers.models import Submission
@@ -14,22 +15,19 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_sandbox_killed_mid_grade_is_graded_again_with_the_right_score(stack: Stack) -> None:
-    submission_id = stack.submit(notebooks.solution())
-    stack.wait_running(submission_id)
-    worker = stack.workers["worker-a"]
-    wait_until(lambda: bool(busy_zygotes(worker.pid)), 30, "the sandbox at work")
-    time.sleep(3)  # well into training
-    for pid in busy_zygotes(worker.pid):
-        kill(pid)
+    submission_id = stack.submit(week1_solution())
+    stack.busy_sandboxes(submission_id)
+    wait_until(lambda: stack.job_cpu_seconds() >= 2, 60, "the notebook well into training")
+    for pid in stack.busy_zygotes():
+        os.kill(pid, signal.SIGKILL)
     stack.wait_final([submission_id], 240)
     stack.assert_each_final_once({submission_id: ("graded", 10.0)})
 
 
 def test_a_worker_killed_mid_grade_and_restarted_grades_everything_once(stack: Stack) -> None:
-    slow = stack.submit(notebooks.sleeps_then_skips_training())
-    queued = [stack.submit(notebooks.template()), stack.submit(notebooks.untrained())]
-    stack.wait_running(slow)
-    time.sleep(2)
+    slow = stack.submit(sleeps_then_skips_training())
+    queued = [stack.submit(week1_template()), stack.submit(untrained())]
+    stack.busy_sandboxes(slow)
     stack.kill_worker("worker-a")
     stack.start_worker("worker-a")  # same hostname, as a restarted container or service would have
     stack.wait_final([slow, *queued], 180)
@@ -42,8 +40,8 @@ def test_a_worker_killed_mid_grade_and_restarted_grades_everything_once(stack: S
 def test_a_notebook_that_kills_its_worker_every_time_ends_as_an_error_without_blocking_others(
     stack: Stack,
 ) -> None:
-    poison = stack.submit(notebooks.sleeps_then_skips_training())
-    behind = [stack.submit(notebooks.untrained()), stack.submit(notebooks.template())]
+    poison = stack.submit(sleeps_then_skips_training())
+    behind = [stack.submit(untrained()), stack.submit(week1_template())]
     kills = 0
     attempts = stack.settings.max_grading_attempts
     deadline = time.monotonic() + 300
@@ -52,7 +50,7 @@ def test_a_notebook_that_kills_its_worker_every_time_ends_as_an_error_without_bl
         grading = stack.grading(poison)
         # The attempt after the last allowed one writes the error without grading: nothing to kill there.
         if grading.state == "running" and kills < grading.attempts <= attempts:
-            time.sleep(1)
+            stack.busy_sandboxes(poison)
             stack.kill_worker("worker-a")
             kills += 1
             stack.start_worker("worker-a")

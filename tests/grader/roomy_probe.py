@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from helpers import points_by_check
 from probe_notebooks import PROBE_DIR, VECTOR_CHECK
-from report_views import points_by_check
 
 from grader import GradeReport
 

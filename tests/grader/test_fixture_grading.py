@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 import pytest
-from report_views import exercise_statuses, points_by_check
+from helpers import exercise_statuses, points_by_check
 
 from grader import GradeReport, Status
 

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 import pytest
+from helpers import points_by_check
 from probe_notebooks import PROBE_DIR, VECTOR_CHECK, with_vector_code
-from report_views import points_by_check
 
 from grader import Assignment, Catalog, GradeReport, SandboxPool, Status, grade_notebook
 

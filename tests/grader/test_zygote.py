@@ -3,11 +3,9 @@
 import os
 import signal
 import threading
-import time
-from pathlib import Path
 
+from helpers import named_descendants, points_by_check, wait_until
 from probe_notebooks import PROBE_DIR, VECTOR_CHECK, with_vector_code
-from report_views import points_by_check
 
 from grader import Catalog, GradeReport, SandboxPool, Status, grade_notebook
 
@@ -58,27 +56,8 @@ vector = np.array([1.0, 2.0, 3.0])
 
 
 def zygote_pids() -> list[int]:
-    """The zygotes this test process started (other processes on the machine may run their own)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "tfgrade-zygote":
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return [pid for pid in found if _descends_from_us(pid)]
-
-
-def _descends_from_us(pid: int) -> bool:
-    while pid > 1:
-        if pid == os.getpid():
-            return True
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            return False
-        pid = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
-    return False
+    """The zygotes under this test process (other suites on the machine may run their own)."""
+    return named_descendants(os.getpid(), "tfgrade-zygote")
 
 
 def test_a_job_finds_nothing_of_its_zygote_or_the_job_before_and_cannot_raise_its_priority(probe) -> None:
@@ -100,9 +79,9 @@ def test_a_zygote_killed_mid_job_is_an_error_to_retry_and_is_replaced(probe) -> 
             target=lambda: reports.append(grade_notebook(with_vector_code(SLEEPS), probe, pool=pool))
         )
         grading.start()
-        time.sleep(3)
-        for pid in before:
-            os.kill(pid, signal.SIGKILL)
+        [zygote] = before
+        wait_until(lambda: bool(named_descendants(zygote, "tfgrade-job")), 60, "the job under way")
+        os.kill(zygote, signal.SIGKILL)
         grading.join(60)
         assert [report.status for report in reports] == [Status.ERROR]
         assert "graded again" in reports[0].message

@@ -7,28 +7,40 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import CALLBACK, WEEK1, WEEK1_DIR, csrf_from, log_in, new_login, row_counts
 from fastapi.testclient import TestClient
-from standardwebhooks import Webhook
+from helpers import (
+    UNREACHABLE_CALLBACK,
+    WEEK1,
+    csrf_from,
+    lms_body,
+    log_in,
+    new_student,
+    signed,
+    upload,
+    week1_template,
+)
+from sqlalchemy import func, select
 
+from workers.database import session_scope
+from workers.models import Grading, Submission, WebhookMessage
 from workers.settings import Settings
 
-TEMPLATE = (WEEK1_DIR / "template.ipynb").read_bytes()
+TEMPLATE = week1_template()
 
 
-def web_upload(client: TestClient, content: bytes, content_type: str = "application/x-ipynb+json") -> object:
-    token = csrf_from(client.get(f"/assignments/{WEEK1}").text)
-    return client.post(
-        f"/assignments/{WEEK1}/submissions",
-        data={"csrf_token": token},
-        files={"notebook": ("mine.ipynb", content, content_type)},
-        follow_redirects=False,
-    )
+def row_counts(settings: Settings) -> tuple[int, int, int]:
+    """Submissions, gradings and webhook messages stored: what a refused request must not change."""
+    with session_scope(settings.database_url) as session:
+        return (
+            session.scalar(select(func.count(Submission.id))) or 0,
+            session.scalar(select(func.count(Grading.id))) or 0,
+            session.scalar(select(func.count(WebhookMessage.id))) or 0,
+        )
 
 
 @pytest.fixture
 def student(client: TestClient, settings: Settings) -> TestClient:
-    log_in(client, *new_login(settings, f"{uuid.uuid4().hex}@example.com"))
+    log_in(client, new_student(settings))
     return client
 
 
@@ -47,18 +59,18 @@ def test_unusable_uploads_are_refused_with_a_message_and_nothing_stored(
     student: TestClient, settings: Settings, content: bytes, message: str
 ) -> None:
     before = row_counts(settings)
-    response = web_upload(student, content)
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    assert message in response.text  # type: ignore[attr-defined]
+    response = upload(student, content)
+    assert response.status_code == 422
+    assert message in response.text
     assert row_counts(settings) == before
 
 
 def test_an_oversized_upload_is_refused_and_nothing_stored(student: TestClient, settings: Settings) -> None:
     before = row_counts(settings)
     padding = " " * (settings.max_upload_bytes + 1 - len(TEMPLATE))
-    response = web_upload(student, TEMPLATE[:-1] + padding.encode() + b"}")
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    assert "larger than the" in response.text  # type: ignore[attr-defined]
+    response = upload(student, TEMPLATE[:-1] + padding.encode() + b"}")
+    assert response.status_code == 422
+    assert "larger than the" in response.text
     assert row_counts(settings) == before
 
 
@@ -77,32 +89,10 @@ def test_a_form_post_that_is_not_multipart_is_refused_and_nothing_stored(
     assert row_counts(settings) == before
 
 
-def lms_body(external_id: str) -> bytes:
-    return json.dumps(
-        {
-            "assignment": WEEK1,
-            "user_id": "lms-user",
-            "external_submission_id": external_id,
-            "notebook": base64.b64encode(TEMPLATE).decode(),
-            "callback_url": CALLBACK,
-        }
-    ).encode()
-
-
-def signed(secret: str, body: bytes, webhook_id: str, sent_at: datetime | None = None) -> dict[str, str]:
-    sent_at = sent_at or datetime.now(UTC)
-    return {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, sent_at, body.decode()),
-        "content-type": "application/json",
-    }
-
-
 def test_webhooks_with_wrong_missing_or_stale_signatures_are_refused_and_nothing_stored(
     client: TestClient, settings: Settings, secret: str
 ) -> None:
-    body = lms_body(uuid.uuid4().hex)
+    body = lms_body(TEMPLATE, uuid.uuid4().hex, callback_url=UNREACHABLE_CALLBACK)
     wrong = "whsec_" + base64.b64encode(b"w" * 32).decode()
     good = signed(secret, body, "msg_ok")
     before = row_counts(settings)
@@ -122,7 +112,7 @@ def test_webhooks_with_wrong_missing_or_stale_signatures_are_refused_and_nothing
 
 
 def test_a_replayed_webhook_creates_nothing_new(client: TestClient, settings: Settings, secret: str) -> None:
-    body = lms_body(uuid.uuid4().hex)
+    body = lms_body(TEMPLATE, uuid.uuid4().hex, callback_url=UNREACHABLE_CALLBACK)
     headers = signed(secret, body, f"msg_{uuid.uuid4().hex}")
     first = client.post("/api/v1/lms/submissions", content=body, headers=headers)
     assert first.status_code == 202
@@ -138,13 +128,13 @@ def test_a_student_cannot_see_another_students_submission_or_use_instructor_rout
     app: object, client: TestClient, settings: Settings, token: str
 ) -> None:
     owner = TestClient(client.app)
-    log_in(owner, *new_login(settings, f"owner-{uuid.uuid4().hex}@example.com"))
-    uploaded = web_upload(owner, TEMPLATE)
-    assert uploaded.status_code == 303  # type: ignore[attr-defined]
-    mine = uploaded.headers["location"]  # type: ignore[attr-defined]
+    log_in(owner, new_student(settings))
+    uploaded = upload(owner, TEMPLATE)
+    assert uploaded.status_code == 303
+    mine = uploaded.headers["location"]
     submission_id = mine.rsplit("/", 1)[1]
 
-    log_in(client, *new_login(settings, f"other-{uuid.uuid4().hex}@example.com"))
+    log_in(client, new_student(settings))
     before = row_counts(settings)
     assert client.get(mine).status_code == 404
     assert client.get(f"{mine}/progress").status_code == 404

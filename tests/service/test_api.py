@@ -5,8 +5,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WEEK1, WEEK1_DIR, Login, finish_grading, new_student, submit
 from fastapi.testclient import TestClient
+from helpers import WEEK1, WEEK1_DIR, Login, finish_grading, new_student, submit
 
 from app.main import create_app
 from grader import Catalog

@@ -1,9 +1,19 @@
 import re
 from pathlib import Path
 
-from conftest import WEEK1, Backend, new_student, settings_from, submit, week1_folder, wrong_solution
 from fastapi.testclient import TestClient
-from service_processes import running, tfgrade, wait_until
+from helpers import (
+    WEEK1,
+    Backend,
+    new_student,
+    running,
+    settings_from,
+    submit,
+    tfgrade,
+    wait_until,
+    week1_folder,
+    wrong_solution,
+)
 
 from app.main import create_app
 from workers.database import session_scope
@@ -31,7 +41,7 @@ def test_a_worker_whose_canary_fails_grades_nothing_of_that_assignment_until_the
     environment broke would grade it. A student's notebook must wait, unscored, and be graded once the
     assignment is repaired."""
     assignments = week1_folder(tmp_path / "assignments", solution=wrong_solution(solution))
-    env = backend.make_env("canary")
+    env = backend.new_env("canary")
     tfgrade(env, "migrate")
     settings = settings_from(env)
     # This student's training fails (6 of 10 points): it grades in seconds, the canary's solution does not.

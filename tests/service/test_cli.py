@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from service_processes import tfgrade
+from helpers import tfgrade
 from sqlalchemy import select
 
 from app.accounts import authenticate_student, find_api_token

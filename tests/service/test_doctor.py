@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import PROJECT, WEEK1, week1_folder, wrong_solution
+from helpers import PROJECT, WEEK1, week1_folder, wrong_solution
 
 
 def doctor(assignments: Path) -> subprocess.CompletedProcess[str]:
@@ -37,4 +37,4 @@ def test_doctor_passes_a_host_with_every_protection_and_a_good_assignment(
 ) -> None:
     checked = doctor(week1_folder(tmp_path, solution=solution))
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert f"{WEEK1} (version 1): ok" in checked.stdout.splitlines()
+    assert f"{WEEK1} (version 2): ok" in checked.stdout.splitlines()

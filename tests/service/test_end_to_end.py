@@ -6,11 +6,9 @@ import uuid
 from queue import Empty
 
 import httpx
-from conftest import WEEK1, LiveService, Received, Receiver, new_student
+from helpers import WEEK1, LiveService, Received, Receiver, lms_body, new_student, signed, wait_until
 from playwright.sync_api import Page, expect
-from service_processes import wait_until
 from standardwebhooks import Webhook
-from test_lms import body_for, signed
 
 from app.accounts import create_api_token, create_integration
 from workers.database import session_scope
@@ -65,7 +63,7 @@ def test_an_lms_submission_is_graded_and_its_report_delivered_signed(
     assert api.get("/readyz").status_code == 200
     receiver.statuses = [500]
     external_id = uuid.uuid4().hex
-    body = body_for(template, external_id, callback_url=receiver.url)
+    body = lms_body(template, external_id, callback_url=receiver.url)
     accepted = api.post(
         "/api/v1/lms/submissions", content=body, headers=signed(secret, body, "msg_" + external_id)
     )

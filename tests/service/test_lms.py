@@ -1,48 +1,28 @@
 import base64
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, WEEK1
 from fastapi.testclient import TestClient
+from helpers import UNREACHABLE_CALLBACK, lms_body, signed
 from sqlalchemy import func, select
-from standardwebhooks import Webhook
 
 from app.accounts import create_integration
 from workers.database import session_scope
 from workers.models import Grading, Submission
 from workers.settings import Settings
 
-CALLBACK = "http://127.0.0.1:9/lms-callback"
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
 def secret(settings: Settings) -> str:
     with session_scope(settings.database_url) as session:
-        return create_integration(session, name=f"lms-{uuid.uuid4().hex}", callback_urls=[CALLBACK])
-
-
-def body_for(content: bytes, external_id: str, **overrides: Any) -> bytes:
-    payload = {
-        "assignment": WEEK1,
-        "user_id": "lms-user-7",
-        "external_submission_id": external_id,
-        "notebook": base64.b64encode(content).decode(),
-        **overrides,
-    }
-    return json.dumps(payload).encode()
-
-
-def signed(secret: str, body: bytes, webhook_id: str, sent_at: datetime | None = None) -> dict[str, str]:
-    sent_at = sent_at or datetime.now(UTC)
-    return {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, sent_at, body.decode()),
-        "content-type": "application/json",
-    }
+        return create_integration(
+            session, name=f"lms-{uuid.uuid4().hex}", callback_urls=[UNREACHABLE_CALLBACK]
+        )
 
 
 def post(client: TestClient, body: bytes, headers: dict[str, str]) -> Any:
@@ -66,7 +46,7 @@ def test_a_signed_submission_is_accepted_once_however_often_it_is_sent(
     client: TestClient, settings: Settings, secret: str, template: bytes
 ) -> None:
     external_id = uuid.uuid4().hex
-    body = body_for(template, external_id)
+    body = lms_body(template, external_id)
     first = post(client, body, signed(secret, body, "msg_1" + external_id))
     assert first.status_code == 202
     assert first.json() == {"submission_id": first.json()["submission_id"], "status": "queued"}
@@ -77,17 +57,17 @@ def test_a_signed_submission_is_accepted_once_however_often_it_is_sent(
     assert stored_for(settings, external_id) == (1, 1)
     with session_scope(settings.database_url) as session:
         submission = session.get_one(Submission, first.json()["submission_id"])
-        assert (submission.notebook, submission.callback_url) == (template, CALLBACK)
+        assert (submission.notebook, submission.callback_url) == (template, UNREACHABLE_CALLBACK)
 
 
 def test_bad_missing_or_stale_signatures_are_refused(
     client: TestClient, settings: Settings, secret: str, template: bytes
 ) -> None:
     external_id = uuid.uuid4().hex
-    body = body_for(template, external_id)
+    body = lms_body(template, external_id)
     wrong_secret = "whsec_" + base64.b64encode(b"x" * 32).decode()
     stale = datetime.now(UTC) - timedelta(minutes=6)
-    tampered = body_for(template, external_id, user_id="someone-else")
+    tampered = lms_body(template, external_id, user_id="someone-else")
     for attempt_body, headers in (
         (body, signed(wrong_secret, body, "msg_a")),
         (body, {"content-type": "application/json"}),
@@ -121,7 +101,7 @@ def test_unusable_submissions_are_refused_and_nothing_is_stored(
     message: str,
 ) -> None:
     external_id = uuid.uuid4().hex
-    body = body_for(template, external_id, **overrides)
+    body = lms_body(template, external_id, **overrides)
     response = post(client, body, signed(secret, body, "msg_" + external_id))
     assert response.status_code == 422
     assert message in response.json()["detail"]

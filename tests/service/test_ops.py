@@ -4,9 +4,22 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from conftest import WEEK1, Backend, LiveService, Login, csrf_from, finish_grading, new_student, submit
 from fastapi.testclient import TestClient
-from service_processes import free_port, healthy, running, tfgrade, wait_until
+from helpers import (
+    WEEK1,
+    Backend,
+    LiveService,
+    Login,
+    csrf_from,
+    finish_grading,
+    free_port,
+    healthy,
+    new_student,
+    running,
+    submit,
+    tfgrade,
+    wait_until,
+)
 
 from workers.settings import Settings
 
@@ -75,7 +88,7 @@ def test_an_api_of_several_processes_counts_every_request_in_its_metrics(
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = backend.make_env("processes")
+    env = backend.new_env("processes")
     tfgrade(env, "migrate")
     with running(env, tmp_path / "api.log", "api", "--port", str(port), "--processes", "2"):
         wait_until(lambda: healthy(url), 60, "the API")

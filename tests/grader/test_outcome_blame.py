@@ -1,0 +1,273 @@
+"""How a run's messages and ending become each exercise's result and the overall status and message."""
+
+import dataclasses
+
+import pytest
+
+from grader.assemble import Program, ProgramCell
+from grader.outcome import Interpretation, interpret
+from grader.report import ExerciseResult, ExerciseStatus, Status
+from grader.sandbox.channel import Message
+from grader.sandbox.process import RunOutcome
+
+PROGRAM = Program(
+    cells=(
+        ProgramCell("import numpy", None, False),
+        ProgramCell("def f(): ...", "f", True),
+        ProgramCell("print(f())", "f", False),
+        ProgramCell("def g(): ...", "g", True),
+        ProgramCell("def h(): ...", "h", True),
+    ),
+    exercises=("f", "g", "h"),
+    problems={},
+    notes={"h": "Your notebook has 2 graded cells for 'h'; the first one was graded. Delete the copies."},
+    notices=(),
+)
+OBSERVATIONS = {"g_values": "g", "h_model": "h"}
+MEMORY = (
+    "Your notebook used more than the 1024 MB of memory allowed and was stopped. Look for very large arrays "
+    "or models, or data loaded many times."
+)
+TIMEOUT = (
+    "Your notebook ran longer than the 60 seconds allowed and was stopped. Look for an endless loop, or "
+    "training with far more epochs or data than asked."
+)
+EARLY_END = (
+    "Your code ended the grading process early{how}, for example with os._exit or by killing the process; "
+    "what had not run by then scored no points."
+)
+
+
+def started(cell: object) -> Message:
+    return Message({"event": "cell_started", "cell": cell})
+
+
+def finished(cell: int) -> Message:
+    return Message({"event": "cell_finished", "cell": cell})
+
+
+def failed(cell: int, message: str = "boom", kind: str = "exception") -> Message:
+    return Message({"event": "cell_failed", "cell": cell, "kind": kind, "message": message})
+
+
+def ran(*cells: int) -> list[Message]:
+    return [message for cell in cells for message in (started(cell), finished(cell))]
+
+
+def run(
+    messages: list[Message], program: Program = PROGRAM, wall_seconds: float = 60, **ending: object
+) -> Interpretation:
+    outcome = RunOutcome(messages=messages, **ending)  # type: ignore[arg-type]
+    return interpret(program, outcome, OBSERVATIONS, 1024, wall_seconds)
+
+
+def statuses(result: Interpretation) -> dict[str, tuple[ExerciseStatus, str]]:
+    return {name: (exercise.status, exercise.message) for name, exercise in result.exercises.items()}
+
+
+OK = (ExerciseStatus.OK, "Ran without errors.")
+H_NOTE = (ExerciseStatus.OK, PROGRAM.notes["h"])
+
+
+def test_a_clean_run_is_graded_with_every_exercise_ok_and_notes_kept() -> None:
+    result = run(ran(0, 1, 2, 3, 4), finished=True, exit_code=0)
+    assert (result.status, result.message) == (Status.GRADED, "")
+    assert statuses(result) == {"f": OK, "g": OK, "h": H_NOTE}
+    assert all(isinstance(exercise, ExerciseResult) for exercise in result.exercises.values())
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("exception", ExerciseStatus.EXCEPTION), ("syntax_error", ExerciseStatus.SYNTAX_ERROR)],
+)
+def test_a_failing_exercise_cell_is_blamed_on_its_exercise(kind: str, status: ExerciseStatus) -> None:
+    result = run([*ran(0, 1, 2), started(3), failed(3, "NameError: x", kind), *ran(4)], finished=True)
+    assert result.status is Status.GRADED
+    assert statuses(result) == {"f": OK, "g": (status, "Your code for 'g' failed: NameError: x"), "h": H_NOTE}
+
+
+def test_a_failure_without_words_and_a_long_one_are_both_shown_within_bounds() -> None:
+    result = run([*ran(0), started(1), failed(1, ""), started(3), failed(3, "x" * 3000)], finished=True)
+    assert result.exercises["f"].message == "Your code for 'f' failed."
+    assert result.exercises["g"].message == "Your code for 'g' failed: " + "x" * 2000
+
+
+def test_a_later_cell_that_fails_is_blamed_on_the_exercise_it_uses() -> None:
+    result = run([*ran(0, 1), started(2), failed(2), *ran(3, 4)], finished=True)
+    assert statuses(result)["f"] == (
+        ExerciseStatus.EXCEPTION,
+        "Your code for 'f' failed: a later cell of the notebook that uses it failed (boom)",
+    )
+
+
+def test_a_later_cell_is_not_blamed_once_an_earlier_exercise_failed_or_is_missing() -> None:
+    program = Program(
+        cells=(*PROGRAM.cells[3:4], *PROGRAM.cells[1:3]),
+        exercises=("g", "f"),
+        problems={},
+        notes={},
+        notices=(),
+    )
+    result = run([started(0), failed(0), *ran(1), started(2), failed(2)], program=program, finished=True)
+    assert statuses(result)["f"] == OK
+    missing = Program(PROGRAM.cells, PROGRAM.exercises, {"g": "gone"}, {}, ())
+    result = run([*ran(0, 1), started(2), failed(2), *ran(4)], program=missing, finished=True)
+    assert statuses(result) == {"f": OK, "g": (ExerciseStatus.MISSING, "gone"), "h": OK}
+
+
+def test_only_the_first_failure_of_an_exercise_is_reported() -> None:
+    messages = [*ran(0), started(1), failed(1, "first"), started(2), failed(2, "second"), *ran(3, 4)]
+    assert run(messages, finished=True).exercises["f"].message == "Your code for 'f' failed: first"
+
+
+def test_an_observation_or_export_that_failed_is_blamed_on_its_exercise() -> None:
+    messages = [
+        *ran(0, 1, 2, 3, 4),
+        Message({"event": "observation_failed", "name": "g_values", "message": "bad shape"}),
+        Message({"event": "observation_failed", "name": "g_values", "message": "again"}),
+        Message({"event": "model_failed", "name": "h_model", "message": "no model"}),
+        Message({"event": "observation_failed", "name": "unknown", "message": "ignored"}),
+    ]
+    result = run(messages, finished=True)
+    assert statuses(result) == {
+        "f": OK,
+        "g": (ExerciseStatus.EXCEPTION, "Your code for 'g' failed: when called by the grader, bad shape"),
+        "h": (ExerciseStatus.EXCEPTION, "Your code for 'h' failed: when called by the grader, no model"),
+    }
+    long = Message({"event": "model_failed", "name": "h_model", "message": "y" * 3000})
+    assert run([*ran(0, 1, 2, 3, 4), long], finished=True).exercises["h"].message == (
+        "Your code for 'h' failed: when called by the grader, " + "y" * 2000
+    )
+
+
+@pytest.mark.parametrize(
+    "memory",
+    [
+        failed(3, "MemoryError", "memory"),
+        Message({"event": "observation_failed", "name": "g_values", "kind": "memory"}),
+        Message({"event": "model_failed", "name": "h_model", "kind": "memory"}),
+    ],
+)
+def test_memory_reported_by_a_cell_or_the_grader_ends_as_memory_exceeded(memory: Message) -> None:
+    result = run([*ran(0, 1, 2), started(3), memory], finished=True)
+    assert (result.status, result.message) == (Status.MEMORY_EXCEEDED, MEMORY)
+
+
+def test_memory_the_host_saw_is_memory_exceeded_blamed_on_the_running_exercise() -> None:
+    result = run([*ran(0, 1, 2), started(3)], out_of_memory=True, exit_code=137)
+    assert (result.status, result.message) == (Status.MEMORY_EXCEEDED, MEMORY)
+    assert statuses(result)["g"] == (ExerciseStatus.EXCEPTION, f"Your code for 'g' failed: {MEMORY}")
+    assert statuses(result)["h"] == (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {MEMORY}")
+
+
+@pytest.mark.parametrize(
+    "ending", [RunOutcome(timed_out=True), RunOutcome(exit_code=128 + 24), RunOutcome(exit_code=-24)]
+)
+def test_running_out_of_time_or_cpu_is_a_timeout_of_the_running_exercise(ending: RunOutcome) -> None:
+    outcome = dataclasses.replace(ending, messages=[*ran(0), started(1)])
+    result = interpret(PROGRAM, outcome, OBSERVATIONS, 1024, 59.6)
+    assert (result.status, result.message) == (Status.TIMEOUT, TIMEOUT)
+    assert statuses(result)["f"] == (ExerciseStatus.TIMEOUT, f"Your code for 'f' failed: {TIMEOUT}")
+    assert statuses(result)["g"] == (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {TIMEOUT}")
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "how"),
+    [
+        (None, ""),
+        (0, ""),
+        (128, ""),
+        (129, " (it was ended by signal 1)"),
+        (-15, " (it was ended by signal 15)"),
+    ],
+)
+def test_an_early_end_says_which_signal_when_there_was_one(exit_code: int | None, how: str) -> None:
+    result = run([*ran(0, 1, 2), started(3)], exit_code=exit_code)
+    assert (result.status, result.message) == (Status.GRADED, EARLY_END.format(how=how))
+
+
+def test_an_early_end_between_cells_blames_no_exercise_and_marks_the_rest_not_run() -> None:
+    result = run(ran(0, 1, 2), exit_code=0)
+    message = EARLY_END.format(how="")
+    assert statuses(result) == {
+        "f": OK,
+        "g": (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {message}"),
+        "h": (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {message}"),
+    }
+
+
+def test_the_first_setup_failure_before_student_code_is_the_graders_error() -> None:
+    result = run([started(0), failed(0, "no data file"), failed(0, "second")], finished=True)
+    assert (result.status, result.message) == (
+        Status.ERROR,
+        "The grader failed while preparing the assignment's own code; this is not your fault. Please tell "
+        "your instructors. (no data file)",
+    )
+    assert statuses(result)["f"] == OK
+
+
+def test_a_sandbox_lost_from_outside_is_an_error_whatever_else_happened() -> None:
+    result = run([*ran(0), started(1)], sandbox_lost=True, out_of_memory=True, timed_out=True)
+    assert (result.status, result.message) == (
+        Status.ERROR,
+        "The grading sandbox was stopped from outside before your notebook finished; this is not your "
+        "fault, and it will be graded again.",
+    )
+    assert statuses(result)["f"] == OK
+
+
+@pytest.mark.parametrize("cell", [-1, 5, "1", True, None, 1.0])
+def test_messages_naming_no_cell_of_the_program_are_ignored(cell: object) -> None:
+    result = run([started(cell), Message({"event": "cell_failed", "cell": cell})], finished=True)
+    assert (result.status, result.message) == (Status.GRADED, "")
+    assert statuses(result) == {"f": OK, "g": OK, "h": H_NOTE}
+
+
+def test_a_run_that_never_started_a_cell_is_the_graders_error() -> None:
+    result = run([], finished=True)
+    assert (result.status, result.message) == (
+        Status.ERROR,
+        "The grader could not start your notebook; this is not your fault. Try again later.",
+    )
+
+
+def test_unreadable_output_is_graded_with_what_was_sent() -> None:
+    result = run([*ran(0, 1)], unreadable="data nested more than 32 levels deep")
+    assert (result.status, result.message) == (
+        Status.GRADED,
+        "Your notebook's process sent the grader data nested more than 32 levels deep, so grading stopped "
+        "there; what had not been checked by then scored no points. Print less, and return plain values.",
+    )
+
+
+def test_a_setup_cell_claimed_to_restart_after_student_code_ran_is_not_believed() -> None:
+    forged = [*ran(0), started(1), started(0), failed(0, "forged")]
+    result = run(forged, finished=True)
+    assert (result.status, result.message) == (Status.GRADED, "")
+
+
+@pytest.mark.parametrize(
+    "later",
+    [failed(3), Message({"event": "observation_failed", "name": "g_values", "message": "later"})],
+)
+def test_memory_once_exceeded_stays_exceeded_whatever_fails_later(later: Message) -> None:
+    messages = [*ran(0), started(1), failed(1, "MemoryError", "memory"), started(3), later]
+    assert run(messages, finished=True).status is Status.MEMORY_EXCEEDED
+    assert run([*ran(0), started(3), later], out_of_memory=True).status is Status.MEMORY_EXCEEDED
+
+
+def test_failures_sent_without_words_are_reported_without_words() -> None:
+    messages = [
+        *ran(0),
+        started(1),
+        Message({"event": "cell_failed", "cell": 1}),
+        *ran(3, 4),
+        Message({"event": "observation_failed", "name": "g_values"}),
+    ]
+    result = run(messages, finished=True)
+    assert result.exercises["f"].message == "Your code for 'f' failed."
+    assert result.exercises["g"].message == "Your code for 'g' failed: when called by the grader, "
+
+
+def test_a_run_that_started_a_cell_and_sent_nothing_else_is_graded() -> None:
+    assert run([started(0)], finished=True).status is Status.GRADED
