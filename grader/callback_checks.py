@@ -57,4 +57,6 @@ def expect_callback_reactions(
     expect_equal("number of epochs the callback saw", len(seen), len(stopped))
     for accuracy, stop in zip(seen, stopped, strict=True):
         if include_threshold or accuracy != threshold:
-            expect_equal(f"stop_training after an epoch with accuracy {accuracy:.4f}", accuracy >= threshold, stop)
+            expect_equal(
+                f"stop_training after an epoch with accuracy {accuracy:.4f}", accuracy >= threshold, stop
+            )
