@@ -1,9 +1,9 @@
 import base64
 import csv
+import io
+import re
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,10 +33,81 @@ def add_student(session: Session, *, email: str, name: str, password: str | None
     return NewStudent(email=email, password=password)
 
 
-def import_roster(session: Session, roster: Path) -> list[NewStudent]:
-    with roster.open(newline="") as handle:
-        rows: Iterable[dict[str, str]] = csv.DictReader(handle)
-        return [add_student(session, email=row["email"], name=row["name"]) for row in rows]
+class RosterRefused(Exception):
+    """A roster with at least one line that cannot be imported; nothing of it was written."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class RosterImport:
+    added: list[NewStudent]
+    renamed: int
+    unchanged: int
+    new_passwords: list[NewStudent]
+
+
+_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+")
+ROSTER_COLUMNS = ("email", "name")
+
+
+def read_roster(text: str) -> dict[str, str]:
+    """Each student's name by lower-cased email, in the file's order; refuses the whole roster when any
+    line cannot be read."""
+    reader = csv.reader(io.StringIO(text))
+    header = [column.strip().lower() for column in next(reader, [])]
+    if any(column not in header for column in ROSTER_COLUMNS):
+        found = ", ".join(header) or "nothing"
+        raise RosterRefused([f"line 1: the header must name the columns email and name; it names {found}"])
+    email_at, name_at = header.index("email"), header.index("name")
+    students: dict[str, str] = {}
+    problems: list[str] = []
+    for line, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(f"line {line}: {len(row)} columns where the header has {len(header)}")
+            continue
+        email, name = row[email_at].strip().lower(), row[name_at].strip()
+        if not _EMAIL.fullmatch(email):
+            problems.append(f"line {line}: {row[email_at]!r} is not an email address")
+        elif not name:
+            problems.append(f"line {line}: {email} has no name")
+        elif email in students:
+            problems.append(f"line {line}: {email} is already on an earlier line")
+        else:
+            students[email] = name
+    if problems:
+        raise RosterRefused(problems)
+    return students
+
+
+def import_roster(session: Session, roster: str, *, reset_passwords: bool = False) -> RosterImport:
+    """Adds the roster's new students and updates the names of known ones; known students keep their
+    passwords unless `reset_passwords`."""
+    students = read_roster(roster)
+    known = {
+        student.email: student
+        for student in session.scalars(select(Student).where(Student.email.in_(list(students))))
+    }
+    added: list[NewStudent] = []
+    new_passwords: list[NewStudent] = []
+    renamed = unchanged = 0
+    for email, name in students.items():
+        student = known.get(email)
+        if student is None:
+            added.append(add_student(session, email=email, name=name))
+        elif reset_passwords:
+            new_passwords.append(add_student(session, email=email, name=name))
+        elif student.name != name:
+            student.name = name
+            renamed += 1
+        else:
+            unchanged += 1
+    session.flush()
+    return RosterImport(added=added, renamed=renamed, unchanged=unchanged, new_passwords=new_passwords)
 
 
 def authenticate_student(database_url: str, *, email: str, password: str) -> int | None:
