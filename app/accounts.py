@@ -4,6 +4,7 @@ import io
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,8 @@ def add_student(session: Session, *, email: str, name: str, password: str | None
     if student is None:
         student = Student(email=email, name=name, password_hash="")
         session.add(student)
+    else:
+        student.session_version += 1
     student.name = name
     student.password_hash = hash_password(password)
     session.flush()
@@ -100,7 +103,8 @@ def import_roster(session: Session, roster: str, *, reset_passwords: bool = Fals
         if student is None:
             added.append(add_student(session, email=email, name=name))
         elif reset_passwords:
-            new_passwords.append(add_student(session, email=email, name=name))
+            student.name = name
+            new_passwords.append(_one_time_password(session, student))
         elif student.name != name:
             student.name = name
             renamed += 1
@@ -110,20 +114,80 @@ def import_roster(session: Session, roster: str, *, reset_passwords: bool = Fals
     return RosterImport(added=added, renamed=renamed, unchanged=unchanged, new_passwords=new_passwords)
 
 
-def authenticate_student(database_url: str, *, email: str, password: str) -> int | None:
-    """The student's id when the password is right.
+@dataclass(frozen=True)
+class Authenticated:
+    student_id: int
+    session_version: int
+    must_change_password: bool
+
+
+@lru_cache(maxsize=1)
+def _hash_of_no_account() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def authenticate_student(database_url: str, *, email: str, password: str) -> Authenticated | None:
+    """The student when the password is right. An unknown email costs the same password check as a known
+    one, so the answer's time does not tell whether an account exists.
 
     The database is asked in a transaction of its own that ends before the slow password check, so a
     burst of logins does not hold every database connection while hashing.
     """
     with session_scope(database_url) as session:
         found = session.execute(
-            select(Student.id, Student.password_hash).where(Student.email == email.strip().lower())
+            select(
+                Student.id, Student.password_hash, Student.session_version, Student.must_change_password
+            ).where(Student.email == email.strip().lower())
         ).first()
-    if found is None or not verify_password(password, found.password_hash):
+    if found is None:
+        verify_password(password, _hash_of_no_account())
         return None
-    student_id: int = found.id
-    return student_id
+    if not verify_password(password, found.password_hash):
+        return None
+    return Authenticated(found.id, found.session_version, found.must_change_password)
+
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class PasswordRefused(Exception):
+    """A password change that was not made; the message is shown to the student."""
+
+
+def change_password(session: Session, student: Student, *, current: str, new: str) -> None:
+    """Sets the student's own password and ends every session of theirs, this one included."""
+    if not verify_password(current, student.password_hash):
+        raise PasswordRefused("Your current password is not right.")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise PasswordRefused(f"Choose a new password of at least {MIN_PASSWORD_LENGTH} characters.")
+    if new == current:
+        raise PasswordRefused("Choose a new password that differs from the one you were given.")
+    student.password_hash = hash_password(new)
+    student.must_change_password = False
+    student.session_version += 1
+    session.flush()
+
+
+def reset_password(session: Session, email: str) -> NewStudent | None:
+    """A one-time password for the student, who must change it at the next login; ends their sessions."""
+    student = session.scalar(select(Student).where(Student.email == email.strip().lower()))
+    return None if student is None else _one_time_password(session, student)
+
+
+def _one_time_password(session: Session, student: Student) -> NewStudent:
+    password = new_password()
+    student.password_hash = hash_password(password)
+    student.must_change_password = True
+    student.session_version += 1
+    session.flush()
+    return NewStudent(email=student.email, password=password)
+
+
+def end_sessions(session: Session, student_id: int) -> None:
+    student = session.get(Student, student_id)
+    if student is not None:
+        student.session_version += 1
+        session.flush()
 
 
 def create_api_token(session: Session, *, name: str) -> str:

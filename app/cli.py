@@ -52,6 +52,12 @@ def _students_import(args: argparse.Namespace) -> int:
     return commands.import_students(roster=args.roster, reset_passwords=args.reset_passwords)
 
 
+def _students_reset_password(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.reset_student_password(email=args.email)
+
+
 def _integrations_create(args: argparse.Namespace) -> int:
     from app import commands
 
@@ -124,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--reset-passwords", action="store_true", help="also give students already known new passwords"
     )
     roster.set_defaults(func=_students_import)
+    reset = students.add_parser(
+        "reset-password", help="print a one-time password, to be changed at the next login; ends all sessions"
+    )
+    reset.add_argument("email")
+    reset.set_defaults(func=_students_reset_password)
 
     integrations = commands.add_parser("integrations", help="LMS integrations").add_subparsers(required=True)
     integration = integrations.add_parser("create", help="register an LMS and print its webhook secret")

@@ -63,6 +63,17 @@ def import_students(*, roster: Path, reset_passwords: bool = False) -> int:
     return 0
 
 
+def reset_student_password(*, email: str) -> int:
+    with session_scope(get_settings().database_url) as session:
+        student = accounts.reset_password(session, email)
+    if student is None:
+        print(f"there is no student {email}", file=sys.stderr)
+        return 2
+    print(f"student {student.email}, one-time password (to be changed at the next login):")
+    print(student.password)
+    return 0
+
+
 def create_integration(*, name: str, callback_urls: list[str]) -> int:
     with session_scope(get_settings().database_url) as session:
         secret = accounts.create_integration(session, name=name, callback_urls=callback_urls)

@@ -20,6 +20,10 @@ class LoginRequired(Exception):
     """A web page needs a logged-in student; the browser is sent to the login form."""
 
 
+class PasswordChangeRequired(Exception):
+    """The student logged in with a one-time password; every page but the change form sends them there."""
+
+
 class CsrfRejected(HTTPException):
     def __init__(self) -> None:
         super().__init__(

@@ -66,7 +66,9 @@ def _refusal_in_child(data: bytes, assignment: Assignment, max_bytes: int, cpu_s
     )
 
 
-def _answer(sending: Connection, data: bytes, assignment: Assignment, max_bytes: int, cpu_seconds: int) -> None:
+def _answer(
+    sending: Connection, data: bytes, assignment: Assignment, max_bytes: int, cpu_seconds: int
+) -> None:
     # The soft limit sends SIGXCPU, which names the notebook as the cause; the hard one only SIGKILL.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     sending.send(refusal(data, assignment, max_bytes=max_bytes))

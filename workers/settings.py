@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     # How long a worker whose canary failed waits before it tries that assignment (and its canary) again.
     canary_retry_seconds: float = 60.0
 
+    # Failed logins allowed per account and per client address within the window, then 429.
+    login_failures_per_account: int = 5
+    login_failures_per_client: int = 30
+    login_failure_window_seconds: float = 900.0
+
     delivery_max_retries: int = 8
     delivery_backoff_seconds: float = 10.0
     delivery_timeout_seconds: float = 10.0

@@ -42,7 +42,7 @@ def test_production_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
 
 def signed_cookie(secret: str, student_id: int) -> str:
     """A session cookie as Starlette's SessionMiddleware signs it."""
-    session = base64.b64encode(json.dumps({"student_id": student_id}).encode())
+    session = base64.b64encode(json.dumps({"student_id": student_id, "session_version": 0}).encode())
     return itsdangerous.TimestampSigner(secret).sign(session).decode()
 
 

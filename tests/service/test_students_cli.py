@@ -1,5 +1,5 @@
-"""`tfgrade students import`: a roster is imported whole or not at all, and importing it again keeps
-every password unless asked to reset them."""
+"""`tfgrade students`: a roster is imported whole or not at all, importing it again keeps every password
+unless asked to reset them, and a reset password must be changed at the next login."""
 
 import os
 import subprocess
@@ -28,8 +28,12 @@ def settings(tmp_path: Path) -> Settings:
 def import_roster(settings: Settings, roster: str, *options: str) -> subprocess.CompletedProcess[str]:
     path = settings.data_dir / "roster.csv"
     path.write_text(roster)
+    return students_command(settings, "import", str(path), *options)
+
+
+def students_command(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "students", "import", str(path), *options],
+        [sys.executable, "-m", "app.cli", "students", *arguments],
         env={**os.environ, "TFGRADE_DATA_DIR": str(settings.data_dir), "TFGRADE_SECRET_KEY": "test-secret"},
         cwd=PROJECT,
         capture_output=True,
@@ -103,4 +107,22 @@ def test_importing_again_adds_and_renames_and_keeps_passwords_unless_reset(setti
     assert (
         authenticate_student(settings.database_url, email="a@example.com", password=fresh["a@example.com"])
         is not None
+    )
+
+
+def test_a_reset_password_is_printed_once_and_must_be_changed(settings: Settings) -> None:
+    first = passwords(import_roster(settings, "email,name\na@example.com,Ada\n").stdout)["a@example.com"]
+    reset = students_command(settings, "reset-password", "A@example.com")
+    assert reset.returncode == 0
+    heading, one_time = reset.stdout.splitlines()
+    assert heading == "student a@example.com, one-time password (to be changed at the next login):"
+    assert authenticate_student(settings.database_url, email="a@example.com", password=first) is None
+    found = authenticate_student(settings.database_url, email="a@example.com", password=one_time)
+    assert found is not None and found.must_change_password
+
+    unknown = students_command(settings, "reset-password", "nobody@example.com")
+    assert (unknown.returncode, unknown.stdout, unknown.stderr) == (
+        2,
+        "",
+        "there is no student nobody@example.com\n",
     )

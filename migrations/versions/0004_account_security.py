@@ -1,0 +1,42 @@
+"""account security: session versions, forced password changes, login failures
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02 00:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("students", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("session_version", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(
+            sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    op.create_table(
+        "login_failures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=400), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_login_failures_key", "login_failures", ["key"])
+    op.create_index("ix_login_failures_at", "login_failures", ["at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_login_failures_at", table_name="login_failures")
+    op.drop_index("ix_login_failures_key", table_name="login_failures")
+    op.drop_table("login_failures")
+    with op.batch_alter_table("students", schema=None) as batch_op:
+        batch_op.drop_column("must_change_password")
+        batch_op.drop_column("session_version")
