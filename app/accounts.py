@@ -9,6 +9,7 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.login_limits import forget_account
 from app.security import hash_api_token, hash_password, new_api_token, new_password, verify_password
 from workers.database import session_scope
 from workers.models import ApiToken, Integration, Student, utcnow
@@ -54,20 +55,27 @@ class RosterImport:
 
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+")
 ROSTER_COLUMNS = ("email", "name")
+MAX_NAME_CHARS = 200
 
 
 def read_roster(text: str) -> dict[str, str]:
     """Each student's name by lower-cased email, in the file's order; refuses the whole roster when any
     line cannot be read."""
     reader = csv.reader(io.StringIO(text))
-    header = [column.strip().lower() for column in next(reader, [])]
-    if any(column not in header for column in ROSTER_COLUMNS):
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as error:
+        raise RosterRefused([f"line {reader.line_num}: {error}"]) from None
+    header = [column.strip().lower() for column in rows[0][1]] if rows else []
+    if sorted(column for column in header if column in ROSTER_COLUMNS) != sorted(ROSTER_COLUMNS):
         found = ", ".join(header) or "nothing"
-        raise RosterRefused([f"line 1: the header must name the columns email and name; it names {found}"])
+        raise RosterRefused(
+            [f"line 1: the header must name the columns email and name once each; it names {found}"]
+        )
     email_at, name_at = header.index("email"), header.index("name")
     students: dict[str, str] = {}
     problems: list[str] = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -76,8 +84,10 @@ def read_roster(text: str) -> dict[str, str]:
         email, name = row[email_at].strip().lower(), row[name_at].strip()
         if not _EMAIL.fullmatch(email):
             problems.append(f"line {line}: {row[email_at]!r} is not an email address")
-        elif not name:
-            problems.append(f"line {line}: {email} has no name")
+        elif not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
+            problems.append(
+                f"line {line}: the name of {email} must be 1 to {MAX_NAME_CHARS} printable characters"
+            )
         elif email in students:
             problems.append(f"line {line}: {email} is already on an earlier line")
         else:
@@ -156,10 +166,10 @@ class PasswordRefused(Exception):
 
 def change_password(session: Session, student: Student, *, current: str, new: str) -> None:
     """Sets the student's own password and ends every session of theirs, this one included."""
-    if not verify_password(current, student.password_hash):
-        raise PasswordRefused("Your current password is not right.")
     if len(new) < MIN_PASSWORD_LENGTH:
         raise PasswordRefused(f"Choose a new password of at least {MIN_PASSWORD_LENGTH} characters.")
+    if not verify_password(current, student.password_hash):
+        raise PasswordRefused("Your current password is not right.")
     if new == current:
         raise PasswordRefused("Choose a new password that differs from the one you were given.")
     student.password_hash = hash_password(new)
@@ -171,7 +181,10 @@ def change_password(session: Session, student: Student, *, current: str, new: st
 def reset_password(session: Session, email: str) -> NewStudent | None:
     """A one-time password for the student, who must change it at the next login; ends their sessions."""
     student = session.scalar(select(Student).where(Student.email == email.strip().lower()))
-    return None if student is None else _one_time_password(session, student)
+    if student is None:
+        return None
+    forget_account(session, student.email)
+    return _one_time_password(session, student)
 
 
 def _one_time_password(session: Session, student: Student) -> NewStudent:
@@ -183,9 +196,10 @@ def _one_time_password(session: Session, student: Student) -> NewStudent:
     return NewStudent(email=student.email, password=password)
 
 
-def end_sessions(session: Session, student_id: int) -> None:
+def end_sessions(session: Session, student_id: int, version: int) -> None:
+    """Ends every session of the student, when asked from a session that is still one of them."""
     student = session.get(Student, student_id)
-    if student is not None:
+    if student is not None and student.session_version == version:
         student.session_version += 1
         session.flush()
 

@@ -62,16 +62,16 @@ def get_logged_in_student(request: Request, session: SessionDep) -> Student:
     student = session.get(Student, student_id) if isinstance(student_id, int) else None
     if student is None or request.session.get("session_version") != student.session_version:
         raise LoginRequired()
+    done_with(session)
     return student
 
 
 LoggedInStudent = Annotated[Student, Depends(get_logged_in_student)]
 
 
-def get_current_student(student: LoggedInStudent, session: SessionDep) -> Student:
+def get_current_student(student: LoggedInStudent) -> Student:
     if student.must_change_password:
         raise PasswordChangeRequired()
-    done_with(session)
     return student
 
 

@@ -1,14 +1,37 @@
-"""Rate limits on failed logins, per account and per client address, kept in the database so that every
-API process counts the same failures."""
+"""Limits on login attempts, kept in the database so that every API process counts the same attempts.
 
+An attempt is recorded before its password is checked, so guesses sent at the same moment count against
+each other; a successful one is forgotten. Two limits apply within the window: attempts at one account
+from one client address, and attempts from one client address at any account. Neither limit counts
+attempts at an account from other addresses, so no one can lock a student out from elsewhere.
+"""
+
+import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session
 
-from workers.models import LoginFailure, utcnow
+from workers.database import session_scope
+from workers.models import LoginAttempt, utcnow
+
+
+def account_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def client_key(address: str) -> str:
+    """IPv6 clients are counted by their /64, which one subscriber usually holds whole."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return hashlib.sha256(address.encode()).hexdigest()
+    if parsed.version == 6:
+        parsed = ipaddress.ip_network(f"{parsed}/64", strict=False).network_address
+    return hashlib.sha256(parsed.packed).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -17,32 +40,50 @@ class LoginLimits:
     per_client: int
     window: timedelta
 
-    def keys(self, email: str, client: str) -> dict[str, int]:
-        """Each counter this login attempt falls under, with its limit."""
-        return {f"account:{email.strip().lower()}": self.per_account, f"client:{client}": self.per_client}
+    def attempt(self, database_url: str, email: str, client: str) -> int | None:
+        """Records an attempt, in a transaction of its own so that attempts made at the same moment see it;
+        returns the seconds to wait when a limit is reached (then the attempt is not kept: waiting is not
+        held against anyone)."""
+        account, address = account_key(email), client_key(client)
+        with session_scope(database_url) as session:
+            row = LoginAttempt(account=account, client=address)
+            session.add(row)
+            session.flush()
+            attempt_id = row.id
+        others = LoginAttempt.id != attempt_id
+        with session_scope(database_url) as session:
+            pair = and_(others, LoginAttempt.account == account, LoginAttempt.client == address)
+            waits = [
+                self._wait(session, pair, self.per_account),
+                self._wait(session, and_(others, LoginAttempt.client == address), self.per_client),
+            ]
+            wait = max((seconds for seconds in waits if seconds is not None), default=None)
+            if wait is not None:
+                session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+        return wait
 
-    def retry_after(self, session: Session, email: str, client: str) -> int | None:
-        """Seconds until this attempt may be tried, or None when no limit is reached."""
-        since = utcnow() - self.window
-        waits = []
-        for key, limit in self.keys(email, client).items():
-            recent = select(LoginFailure.at).where(LoginFailure.key == key, LoginFailure.at > since)
-            count = session.scalar(select(func.count()).select_from(recent.subquery())) or 0
-            if count >= limit:
-                # The attempt may go ahead once enough of the failures have left the window.
-                oldest_kept: datetime = session.scalars(
-                    recent.order_by(LoginFailure.at.desc()).offset(limit - 1).limit(1)
-                ).one()
-                waits.append(math.ceil((oldest_kept + self.window - utcnow()).total_seconds()))
-        return max(1, *waits) if waits else None
+    def _wait(self, session: Session, where: ColumnElement[bool], limit: int) -> int | None:
+        recent = session.scalars(
+            select(LoginAttempt.at)
+            .where(where, LoginAttempt.at > utcnow() - self.window)
+            .order_by(LoginAttempt.at.desc())
+            .limit(limit)
+        ).all()
+        if len(recent) < limit:
+            return None
+        # The attempt may go ahead once the limit-th most recent one has left the window.
+        return max(1, math.ceil((recent[-1] + self.window - utcnow()).total_seconds()))
 
-    def record_failure(self, session: Session, email: str, client: str) -> None:
-        session.add_all(LoginFailure(key=key) for key in self.keys(email, client))
-        session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - self.window))
-        session.flush()
+    def succeeded(self, session: Session, email: str, client: str) -> None:
+        """The account starts afresh from this address; other addresses' attempts stay counted."""
+        session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.account == account_key(email), LoginAttempt.client == client_key(client)
+            )
+        )
+        session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - self.window))
 
-    def forget_account(self, session: Session, email: str) -> None:
-        """After a successful login the account starts afresh; its client's count stays."""
-        account, _ = self.keys(email, "")
-        session.execute(delete(LoginFailure).where(LoginFailure.key == account))
-        session.flush()
+
+def forget_account(session: Session, email: str) -> None:
+    """After an instructor's reset, the account's one-time password is not held back by old guesses."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.account == account_key(email)))

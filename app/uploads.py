@@ -5,10 +5,13 @@ for a good part of a second; in a process of its own it delays no other request.
 """
 
 import multiprocessing
+import os
 import resource
 import signal
+import threading
 from multiprocessing.connection import Connection
 
+from app.errors import ServiceBusy
 from grader import Assignment, refusal
 
 # The child inherits nothing of the API's threads or sockets: it is forked from a small server process
@@ -17,6 +20,9 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["grader.intake"])
 CHECK_CPU_SECONDS = 5
 CHECK_WALL_SECONDS = 20
+# As many checks at once as there are cores; an upload waits this long for its turn, then gets a 503.
+CHECK_QUEUE_SECONDS = 10
+_checks_running = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 class UploadRejected(Exception):
@@ -35,8 +41,13 @@ def check_upload(
     Raises RuntimeError when the check itself fails: that is no answer about the notebook."""
     if len(data) > max_bytes:
         reason = refusal(data, assignment, max_bytes=max_bytes)  # refused by its size, before any reading
+    elif not _checks_running.acquire(timeout=CHECK_QUEUE_SECONDS):
+        raise ServiceBusy("Too many notebooks are being checked right now. Upload yours again in a minute.")
     else:
-        reason = _refusal_in_child(data, assignment, max_bytes, cpu_seconds)
+        try:
+            reason = _refusal_in_child(data, assignment, max_bytes, cpu_seconds)
+        finally:
+            _checks_running.release()
     if reason is not None:
         raise UploadRejected(reason)
 
@@ -69,6 +80,8 @@ def _refusal_in_child(data: bytes, assignment: Assignment, max_bytes: int, cpu_s
 def _answer(
     sending: Connection, data: bytes, assignment: Assignment, max_bytes: int, cpu_seconds: int
 ) -> None:
+    os.nice(10)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     # The soft limit sends SIGXCPU, which names the notebook as the cause; the hard one only SIGKILL.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     sending.send(refusal(data, assignment, max_bytes=max_bytes))

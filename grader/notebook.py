@@ -6,7 +6,7 @@ from typing import Any
 
 MAX_CELLS = 2000
 # Far longer than any line of code a person writes; what reads code line by line never sees more.
-MAX_LINE_CHARS = 20_000
+MAX_LINE_CHARS = 100_000
 
 
 class NotGradable(Exception):

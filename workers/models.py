@@ -44,13 +44,14 @@ class Student(Base):
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
-class LoginFailure(Base):
-    """A failed login, counted against the account's email and against the client's address."""
+class LoginAttempt(Base):
+    """A login attempt that has not (yet) succeeded, by a hash of the email and of the client's address."""
 
-    __tablename__ = "login_failures"
+    __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(400), index=True)
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -23,6 +23,17 @@ def login_limits(settings: Settings) -> LoginLimits:
     )
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def too_many_attempts(request: Request, template: str, context: dict[str, object], wait: int) -> Response:
+    error = f"Too many failed attempts. Try again in {wait} seconds."
+    return templates.TemplateResponse(
+        request, template, {**context, "error": error}, status_code=429, headers={"Retry-After": str(wait)}
+    )
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     return templates.TemplateResponse(request, "login.html", {"error": None})
@@ -36,28 +47,17 @@ def login(
     password: Annotated[str, Form()],
 ) -> Response:
     limits = login_limits(settings)
-    client = request.client.host if request.client else "unknown"
-    with session_scope(settings.database_url) as session:
-        wait = limits.retry_after(session, email, client)
+    client = client_address(request)
+    wait = limits.attempt(settings.database_url, email, client)
     if wait is not None:
-        error = f"Too many failed logins. Try again in {wait} seconds."
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {"error": error, "email": email},
-            status_code=429,
-            headers={"Retry-After": str(wait)},
-        )
+        return too_many_attempts(request, "login.html", {"email": email}, wait)
     found = authenticate_student(settings.database_url, email=email, password=password)
-    with session_scope(settings.database_url) as session:
-        if found is None:
-            limits.record_failure(session, email, client)
-        else:
-            limits.forget_account(session, email)
     if found is None:
         return templates.TemplateResponse(
             request, "login.html", {"error": "Wrong email or password.", "email": email}, status_code=401
         )
+    with session_scope(settings.database_url) as session:
+        limits.succeeded(session, email, client)
     request.session.clear()
     request.session["student_id"] = found.student_id
     request.session["session_version"] = found.session_version
@@ -66,10 +66,10 @@ def login(
 
 @router.post("/logout", dependencies=[Depends(require_csrf)])
 def logout(request: Request, settings: SettingsDep) -> Response:
-    student_id = request.session.get("student_id")
-    if isinstance(student_id, int):
+    student_id, version = request.session.get("student_id"), request.session.get("session_version")
+    if isinstance(student_id, int) and isinstance(version, int):
         with session_scope(settings.database_url) as session:
-            end_sessions(session, student_id)
+            end_sessions(session, student_id, version)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -84,14 +84,21 @@ def password_change(
     request: Request,
     student: LoggedInStudent,
     session: SessionDep,
+    settings: SettingsDep,
     current_password: Annotated[str, Form()],
     new_password: Annotated[str, Form()],
 ) -> Response:
+    limits = login_limits(settings)
+    client = client_address(request)
+    wait = limits.attempt(settings.database_url, student.email, client)
+    if wait is not None:
+        return too_many_attempts(request, "password.html", {"student": student}, wait)
     try:
         change_password(session, student, current=current_password, new=new_password)
     except PasswordRefused as refusal:
         context = {"student": student, "error": str(refusal)}
         return templates.TemplateResponse(request, "password.html", context, status_code=422)
+    limits.succeeded(session, student.email, client)
     session.commit()
     # Every other session of the student has ended; this one goes on under the new version.
     request.session["session_version"] = student.session_version

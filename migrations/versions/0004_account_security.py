@@ -1,4 +1,4 @@
-"""account security: session versions, forced password changes, login failures
+"""account security: session versions, forced password changes, login attempts
 
 Revision ID: 0004
 Revises: 0003
@@ -23,20 +23,21 @@ def upgrade() -> None:
             sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
     op.create_table(
-        "login_failures",
+        "login_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=400), nullable=False),
+        sa.Column("account", sa.String(length=64), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_login_failures_key", "login_failures", ["key"])
-    op.create_index("ix_login_failures_at", "login_failures", ["at"])
+    for column in ("account", "client", "at"):
+        op.create_index(f"ix_login_attempts_{column}", "login_attempts", [column])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_login_failures_at", table_name="login_failures")
-    op.drop_index("ix_login_failures_key", table_name="login_failures")
-    op.drop_table("login_failures")
+    for column in ("account", "client", "at"):
+        op.drop_index(f"ix_login_attempts_{column}", table_name="login_attempts")
+    op.drop_table("login_attempts")
     with op.batch_alter_table("students", schema=None) as batch_op:
         batch_op.drop_column("must_change_password")
         batch_op.drop_column("session_version")

@@ -5,6 +5,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,12 @@ def accounts_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def browsers(accounts_settings: Settings) -> Iterator[list[TestClient]]:
-    """Two browsers on one app: what one does must reach, or spare, the other's session."""
+    """Two browsers on one app, at two addresses: what one does must reach, or spare, the other."""
     app = create_app(accounts_settings)
-    with TestClient(app) as first, TestClient(app) as second:
+    with (
+        TestClient(app, client=("192.0.2.1", 50000)) as first,
+        TestClient(app, client=("198.51.100.7", 50000)) as second,
+    ):
         yield [first, second]
 
 
@@ -132,26 +136,74 @@ def test_after_a_reset_old_sessions_end_and_every_page_asks_for_a_new_password(
     assert home(after) == "/"
 
 
-def test_an_account_is_locked_for_the_window_after_too_many_failures(
+def test_guessing_one_account_is_stopped_from_that_address_only(
     browsers: list[TestClient], accounts_settings: Settings
 ) -> None:
-    client, _ = browsers
+    guesser, owner = browsers
     email, password = new_student(accounts_settings)
-    assert [attempt(client, email, "guess") for _ in range(3)] == [401, 401, 401]
-    token = csrf_from(client.get("/login").text)
-    locked = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert [attempt(guesser, email, "guess") for _ in range(3)] == [401, 401, 401]
+    token = csrf_from(guesser.get("/login").text)
+    locked = guesser.post("/login", data={"email": email, "password": password, "csrf_token": token})
     assert locked.status_code == 429
     assert WINDOW_SECONDS - 5 <= int(locked.headers["retry-after"]) <= WINDOW_SECONDS
-    assert "Too many failed logins" in locked.text
-    assert attempt(client, *new_student(accounts_settings)) == 303
+    assert "Too many failed attempts" in locked.text
+    assert attempt(owner, email, password) == 303
+    assert attempt(guesser, *new_student(accounts_settings)) == 303
 
 
-def test_a_client_is_locked_after_too_many_failures_across_accounts(
+def test_guesses_sent_at_the_same_moment_count_against_each_other(
     browsers: list[TestClient], accounts_settings: Settings
 ) -> None:
-    client, _ = browsers
+    guesser, _ = browsers
+    email, _ = new_student(accounts_settings)
+    token = csrf_from(guesser.get("/login").text)
+    data = {"email": email, "password": "guess", "csrf_token": token}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: guesser.post("/login", data=data).status_code, range(8)))
+    assert sorted(answers) == [401] * 3 + [429] * 5
+
+
+def test_a_client_is_stopped_after_too_many_failures_across_accounts(
+    browsers: list[TestClient], accounts_settings: Settings
+) -> None:
+    client, other = browsers
     assert [attempt(client, f"nobody{n}@example.com", "guess") for n in range(6)] == [401] * 6
-    assert attempt(client, *new_student(accounts_settings)) == 429
+    email, password = new_student(accounts_settings)
+    assert attempt(client, email, password) == 429
+    assert attempt(other, email, password) == 303
+
+
+def test_a_reset_lets_the_one_time_password_in_despite_earlier_guesses(
+    browsers: list[TestClient], accounts_settings: Settings
+) -> None:
+    guesser, _ = browsers
+    email, _ = new_student(accounts_settings)
+    assert [attempt(guesser, email, "guess") for _ in range(3)] == [401, 401, 401]
+    with session_scope(accounts_settings.database_url) as session:
+        reset = reset_password(session, email)
+    assert reset is not None
+    assert attempt(guesser, email, reset.password) == 303
+
+
+def test_guessing_the_current_password_on_the_password_page_is_limited(
+    browsers: list[TestClient], accounts_settings: Settings
+) -> None:
+    browser, _ = browsers
+    email, password = new_student(accounts_settings)
+    log_in(browser, email, password)
+    answers = [change_password(browser, "guess", "a much better password") for _ in range(4)]
+    assert answers == [422, 422, 422, 429]
+
+
+def test_a_dead_cookie_cannot_log_anyone_out(browsers: list[TestClient], accounts_settings: Settings) -> None:
+    thief, owner = browsers
+    email, password = new_student(accounts_settings)
+    log_in(thief, email, password)
+    token = csrf_from(thief.get("/").text)
+    log_in(owner, email, password)
+    assert change_password(owner, password, "a much better password") == 303
+    assert thief.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert home(owner) == "/"
 
 
 def test_a_login_takes_as_long_for_an_unknown_email_as_for_a_known_one(

@@ -57,20 +57,34 @@ def passwords(output: str) -> dict[str, str]:
     [
         (
             "mail,name\na@example.com,Ada\n",
-            ["line 1: the header must name the columns email and name; it names mail, name"],
+            ["line 1: the header must name the columns email and name once each; it names mail, name"],
         ),
-        ("", ["line 1: the header must name the columns email and name; it names nothing"]),
+        ("", ["line 1: the header must name the columns email and name once each; it names nothing"]),
         (
             "email,name\na@example.com,Ada\nnot-an-email,Bob\nA@example.com,Ada again\nc@example.com,\nd@example.com\n",
             [
                 "line 3: 'not-an-email' is not an email address",
                 "line 4: a@example.com is already on an earlier line",
-                "line 5: c@example.com has no name",
+                "line 5: the name of c@example.com must be 1 to 200 printable characters",
                 "line 6: 1 columns where the header has 2",
             ],
         ),
+        (
+            "email,name,email\na@example.com,Ada,b@example.com\n",
+            [
+                "line 1: the header must name the columns email and name once each; it names email, name, email"
+            ],
+        ),
+        (
+            'email,name\nb@example.com,"Bob\nc@example.com,Cy\n',
+            ["line 3: the name of b@example.com must be 1 to 200 printable characters"],
+        ),
+        (
+            "email,name\na@example.com," + "x" * 200_000 + "\n",
+            ["line 2: field larger than field limit (131072)"],
+        ),
     ],
-    ids=["misspelled-header", "empty-file", "bad-lines"],
+    ids=["misspelled-header", "empty-file", "bad-lines", "repeated-column", "unclosed-quote", "huge-field"],
 )
 def test_a_roster_with_any_bad_line_is_refused_whole_with_every_reason(
     settings: Settings, roster: str, problems: list[str]

@@ -2,11 +2,14 @@
 
 import dataclasses
 import json
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from app import uploads
+from app.errors import ServiceBusy
 from app.uploads import UploadRejected, check_upload
 from grader import Catalog
 
@@ -39,3 +42,16 @@ def test_a_check_that_fails_is_the_services_fault_not_a_refusal() -> None:
     broken = dataclasses.replace(ASSIGNMENT, directory=Path("/nonexistent"))
     with pytest.raises(RuntimeError, match="exit code 1"):
         check_upload(TEMPLATE, broken, 5_000_000)
+
+
+def test_when_every_check_slot_is_taken_an_upload_is_told_to_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(uploads, "CHECK_QUEUE_SECONDS", 0.1)
+    monkeypatch.setattr(uploads, "_checks_running", threading.BoundedSemaphore(1))
+    uploads._checks_running.acquire()
+    with pytest.raises(ServiceBusy) as busy:
+        check_upload(TEMPLATE, ASSIGNMENT, 5_000_000)
+    assert (busy.value.status_code, busy.value.headers) == (503, {"Retry-After": "30"})
+    uploads._checks_running.release()
+    check_upload(TEMPLATE, ASSIGNMENT, 5_000_000)
