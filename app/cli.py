@@ -58,7 +58,13 @@ def _students_add(args: argparse.Namespace) -> int:
 def _students_import(args: argparse.Namespace) -> int:
     from app import commands
 
-    return commands.import_students(roster=args.roster)
+    return commands.import_students(roster=args.roster, reset_passwords=args.reset_passwords)
+
+
+def _students_reset_password(args: argparse.Namespace) -> int:
+    from app import commands
+
+    return commands.reset_student_password(email=args.email)
 
 
 def _integrations_create(args: argparse.Namespace) -> int:
@@ -135,9 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--email", required=True)
     add.add_argument("--name", required=True)
     add.set_defaults(func=_students_add)
-    roster = students.add_parser("import", help="add every student of a CSV roster (email,name)")
+    roster = students.add_parser(
+        "import", help="add the new students of a CSV roster (header: email,name) and update names"
+    )
     roster.add_argument("roster", type=Path)
+    roster.add_argument(
+        "--reset-passwords", action="store_true", help="also give students already known new passwords"
+    )
     roster.set_defaults(func=_students_import)
+    reset = students.add_parser(
+        "reset-password", help="print a one-time password, to be changed at the next login; ends all sessions"
+    )
+    reset.add_argument("email")
+    reset.set_defaults(func=_students_reset_password)
 
     integrations = commands.add_parser("integrations", help="LMS integrations").add_subparsers(required=True)
     integration = integrations.add_parser("create", help="register an LMS and print its webhook secret")

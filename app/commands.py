@@ -40,12 +40,37 @@ def add_student(*, email: str, name: str) -> int:
     return 0
 
 
-def import_students(*, roster: Path) -> int:
-    with session_scope(get_settings().database_url) as session:
-        students = accounts.import_roster(session, roster)
+def import_students(*, roster: Path, reset_passwords: bool = False) -> int:
+    """Prints the one-time passwords of new students (and of known ones when resetting) as CSV."""
+    try:
+        text = roster.read_text(encoding="utf-8-sig")
+        with session_scope(get_settings().database_url) as session:
+            imported = accounts.import_roster(session, text, reset_passwords=reset_passwords)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"cannot read the roster {roster}: {error}", file=sys.stderr)
+        return 2
+    except accounts.RosterRefused as refused:
+        print(f"nothing imported from {roster}:", *refused.problems, sep="\n  ", file=sys.stderr)
+        return 2
     print("email,password")
-    for student in students:
+    for student in [*imported.added, *imported.new_passwords]:
         print(f"{student.email},{student.password}")
+    print(
+        f"{len(imported.added)} added, {len(imported.new_passwords)} given new passwords, "
+        f"{imported.renamed} renamed, {imported.unchanged} unchanged",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def reset_student_password(*, email: str) -> int:
+    with session_scope(get_settings().database_url) as session:
+        student = accounts.reset_password(session, email)
+    if student is None:
+        print(f"there is no student {email}", file=sys.stderr)
+        return 2
+    print(f"student {student.email}, one-time password (to be changed at the next login):")
+    print(student.password)
     return 0
 
 

@@ -6,7 +6,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.accounts import find_api_token
-from app.errors import LoginRequired, NotFound, Unauthorized
+from app.errors import LoginRequired, NotFound, PasswordChangeRequired, Unauthorized
 from grader import Assignment, AssignmentError, Catalog
 from workers.database import get_session_factory
 from workers.models import ApiToken, Student, Submission
@@ -55,12 +55,23 @@ def get_assignment(slug: str, catalog: CatalogDep) -> Assignment:
 AssignmentDep = Annotated[Assignment, Depends(get_assignment)]
 
 
-def get_current_student(request: Request, session: SessionDep) -> Student:
+def get_logged_in_student(request: Request, session: SessionDep) -> Student:
+    """The student of a session cookie issued under their current session version, even one who must still
+    change a one-time password."""
     student_id = request.session.get("student_id")
     student = session.get(Student, student_id) if isinstance(student_id, int) else None
-    if student is None:
+    if student is None or request.session.get("session_version") != student.session_version:
         raise LoginRequired()
     done_with(session)
+    return student
+
+
+LoggedInStudent = Annotated[Student, Depends(get_logged_in_student)]
+
+
+def get_current_student(student: LoggedInStudent) -> Student:
+    if student.must_change_password:
+        raise PasswordChangeRequired()
     return student
 
 

@@ -16,8 +16,17 @@ class Unprocessable(HTTPException):
         super().__init__(status_code=422, detail=detail)
 
 
+class ServiceBusy(HTTPException):
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=503, detail=detail, headers={"Retry-After": "30"})
+
+
 class LoginRequired(Exception):
     """A web page needs a logged-in student; the browser is sent to the login form."""
+
+
+class PasswordChangeRequired(Exception):
+    """The student logged in with a one-time password; every page but the change form sends them there."""
 
 
 class CsrfRejected(HTTPException):

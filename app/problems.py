@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
-from app.errors import LoginRequired
+from app.errors import LoginRequired, PasswordChangeRequired
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -50,6 +50,10 @@ def install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     async def on_login_required(request: Request, _: Exception) -> Response:
         return RedirectResponse("/login", status_code=303)
 
+    async def on_password_change_required(request: Request, _: Exception) -> Response:
+        return RedirectResponse("/account/password", status_code=303)
+
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(LoginRequired, on_login_required)
+    app.add_exception_handler(PasswordChangeRequired, on_password_change_required)

@@ -37,7 +37,7 @@ def version_notices(student: Notebook, assignment: Assignment) -> list[str]:
         ]
     if str(version) != assignment.grader_version:
         raise NotGradable(
-            f"Your notebook is out of date (grader version {version}; this assignment is at version "
+            f"Your notebook is out of date (grader version {str(version)[:20]!r}; this assignment is at version "
             f"{assignment.grader_version}). Download the current notebook from the assignment page, copy your "
             "code into it and upload it again."
         )

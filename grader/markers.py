@@ -3,8 +3,10 @@
 import re
 from dataclasses import dataclass
 
-_START = re.compile(r"^(?P<indent>[ \t]*)#{2,3}\s*START CODE HERE\s*#*[ \t]*$", re.IGNORECASE)
-_END = re.compile(r"^[ \t]*#{2,3}\s*END CODE HERE\s*#*[ \t]*$", re.IGNORECASE)
+# Each pattern has one way to match a line, so matching is linear in the line's length; what may follow
+# the marker text (blanks, then #s, then blanks) is checked by `_is_marker_tail`, not by backtracking.
+_START = re.compile(r"(?P<indent>[ \t]*)#{2,3}\s*START CODE HERE(?P<tail>.*)", re.IGNORECASE | re.DOTALL)
+_END = re.compile(r"[ \t]*#{2,3}\s*END CODE HERE(?P<tail>.*)", re.IGNORECASE | re.DOTALL)
 _HEADER = re.compile(r"^[ \t]*#\s*GRADED\s+(?:FUNCTION|CLASS)\s*:\s*(?P<name>[A-Za-z_]\w*)", re.MULTILINE)
 _GRADE_UP_TO_HERE = re.compile(r"^[ \t]*#\s*grade-up-to-here\b", re.IGNORECASE | re.MULTILINE)
 
@@ -27,17 +29,26 @@ def asks_to_stop_grading(source: str) -> bool:
     return _GRADE_UP_TO_HERE.search(source) is not None
 
 
+def _is_marker_tail(tail: str) -> bool:
+    return tail.lstrip().lstrip("#").removesuffix("\n").rstrip(" \t") == ""
+
+
+def _marker(pattern: re.Pattern[str], line: str) -> re.Match[str] | None:
+    match = pattern.match(line)
+    return match if match is not None and _is_marker_tail(match.group("tail")) else None
+
+
 def find_regions(lines: list[str]) -> tuple[Region, ...] | None:
     """The cell's regions, or None when its markers are unbalanced."""
     regions: list[Region] = []
     open_start: re.Match[str] | None = None
     open_line = 0
     for number, line in enumerate(lines):
-        if start := _START.match(line):
+        if start := _marker(_START, line):
             if open_start is not None:
                 return None
             open_start, open_line = start, number
-        elif _END.match(line):
+        elif _marker(_END, line):
             if open_start is None:
                 return None
             regions.append(Region(open_line + 1, number, open_start.group("indent")))

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_CELLS = 2000
+# Far longer than any line of code a person writes; what reads code line by line never sees more.
+MAX_LINE_CHARS = 100_000
 
 
 class NotGradable(Exception):
@@ -69,6 +71,12 @@ def _read_cell(index: int, raw: object) -> Cell:
         source = "".join(source)
     if not isinstance(source, str):
         raise NotGradable(f"Cell {index + 1} of this notebook is damaged (its source is not text).")
+    longest = max(map(len, source.split("\n")))
+    if raw.get("cell_type") == "code" and longest > MAX_LINE_CHARS:
+        raise NotGradable(
+            f"Cell {index + 1} of this notebook has a line of {longest:,} characters, more than the "
+            f"{MAX_LINE_CHARS:,} allowed. Shorten that line, save the notebook and upload it again."
+        )
     metadata = raw.get("metadata")
     tags = metadata.get("tags", []) if isinstance(metadata, dict) else []
     cell_id = raw.get("id")

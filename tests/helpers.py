@@ -119,7 +119,9 @@ class Login:
 
 
 def settings_from(env: dict[str, str]) -> Settings:
-    return Settings.model_validate({key.removeprefix("TFGRADE_").lower(): value for key, value in env.items()})
+    return Settings.model_validate(
+        {key.removeprefix("TFGRADE_").lower(): value for key, value in env.items()}
+    )
 
 
 def new_student(settings: Settings) -> Login:
@@ -308,7 +310,9 @@ def _accepts(port: int) -> bool:
 
 def postgres_bin() -> Path:
     """The newest PostgreSQL server installed from Debian's packages (scripts/setup.sh --tests)."""
-    found = [initdb.parent for initdb in POSTGRES_ROOT.glob("*/bin/initdb") if initdb.parent.parent.name.isdigit()]
+    found = [
+        initdb.parent for initdb in POSTGRES_ROOT.glob("*/bin/initdb") if initdb.parent.parent.name.isdigit()
+    ]
     if not found:
         raise RuntimeError(
             f"no PostgreSQL server under {POSTGRES_ROOT}/<version>/bin: "

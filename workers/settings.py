@@ -5,9 +5,10 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workers.secret import stored_secret
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
-PLACEHOLDER_SECRET = "development-only-secret"
 
 
 class Settings(BaseSettings):
@@ -19,7 +20,8 @@ class Settings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""
     broker_url: str = ""
-    secret_key: str = PLACEHOLDER_SECRET
+    # Empty: in development, a random secret made once and kept in the data folder (workers/secret.py).
+    secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
 
     max_upload_bytes: int = 5 * 1024 * 1024
@@ -33,6 +35,11 @@ class Settings(BaseSettings):
     # A grading worker on a host without memory and pids cgroups refuses to start unless this is set.
     allow_no_cgroup: bool = False
 
+    # Failed logins allowed per account and per client address within the window, then 429.
+    login_failures_per_account: int = 5
+    login_failures_per_client: int = 30
+    login_failure_window_seconds: float = 900.0
+
     delivery_max_retries: int = 8
     delivery_backoff_seconds: float = 10.0
     delivery_timeout_seconds: float = 10.0
@@ -43,8 +50,10 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'tfgrade.sqlite3'}"
         if not self.broker_url:
             self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
-        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
-            raise ValueError("set TFGRADE_SECRET_KEY: the placeholder secret is for development only")
+        if not self.secret_key:
+            if self.environment == "production":
+                raise ValueError("set TFGRADE_SECRET_KEY: production never makes up its own secret")
+            self.secret_key = stored_secret(self.data_dir)
         return self
 
     @property

@@ -1,0 +1,89 @@
+"""Limits on login attempts, kept in the database so that every API process counts the same attempts.
+
+An attempt is recorded before its password is checked, so guesses sent at the same moment count against
+each other; a successful one is forgotten. Two limits apply within the window: attempts at one account
+from one client address, and attempts from one client address at any account. Neither limit counts
+attempts at an account from other addresses, so no one can lock a student out from elsewhere.
+"""
+
+import hashlib
+import ipaddress
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy.orm import Session
+
+from workers.database import session_scope
+from workers.models import LoginAttempt, utcnow
+
+
+def account_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def client_key(address: str) -> str:
+    """IPv6 clients are counted by their /64, which one subscriber usually holds whole."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return hashlib.sha256(address.encode()).hexdigest()
+    if parsed.version == 6:
+        parsed = ipaddress.ip_network(f"{parsed}/64", strict=False).network_address
+    return hashlib.sha256(parsed.packed).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    per_account: int
+    per_client: int
+    window: timedelta
+
+    def attempt(self, database_url: str, email: str, client: str) -> int | None:
+        """Records an attempt, in a transaction of its own so that attempts made at the same moment see it;
+        returns the seconds to wait when a limit is reached (then the attempt is not kept: waiting is not
+        held against anyone)."""
+        account, address = account_key(email), client_key(client)
+        with session_scope(database_url) as session:
+            row = LoginAttempt(account=account, client=address)
+            session.add(row)
+            session.flush()
+            attempt_id = row.id
+        others = LoginAttempt.id != attempt_id
+        with session_scope(database_url) as session:
+            pair = and_(others, LoginAttempt.account == account, LoginAttempt.client == address)
+            waits = [
+                self._wait(session, pair, self.per_account),
+                self._wait(session, and_(others, LoginAttempt.client == address), self.per_client),
+            ]
+            wait = max((seconds for seconds in waits if seconds is not None), default=None)
+            if wait is not None:
+                session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+        return wait
+
+    def _wait(self, session: Session, where: ColumnElement[bool], limit: int) -> int | None:
+        recent = session.scalars(
+            select(LoginAttempt.at)
+            .where(where, LoginAttempt.at > utcnow() - self.window)
+            .order_by(LoginAttempt.at.desc())
+            .limit(limit)
+        ).all()
+        if len(recent) < limit:
+            return None
+        # The attempt may go ahead once the limit-th most recent one has left the window.
+        return max(1, math.ceil((recent[-1] + self.window - utcnow()).total_seconds()))
+
+    def succeeded(self, session: Session, email: str, client: str) -> None:
+        """The account starts afresh from this address; other addresses' attempts stay counted."""
+        session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.account == account_key(email), LoginAttempt.client == client_key(client)
+            )
+        )
+        session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - self.window))
+
+
+def forget_account(session: Session, email: str) -> None:
+    """After an instructor's reset, the account's one-time password is not held back by old guesses."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.account == account_key(email)))

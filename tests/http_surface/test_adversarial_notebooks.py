@@ -1,0 +1,116 @@
+"""Notebooks built to make reading them slow: the API under uvicorn answers each upload within 2 s and
+keeps answering everyone else within 100 ms meanwhile."""
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from helpers import WEEK1, WEEK1_DIR, csrf_from, free_port, healthy, new_student, running, tfgrade, wait_until
+
+from workers.settings import Settings
+
+TEMPLATE = json.loads((WEEK1_DIR / "template.ipynb").read_text())
+LIMIT = 5 * 1024 * 1024
+MARKER = "    ### START CODE HERE"
+Source = str | list[str]
+
+
+def with_graded_source(source: Source) -> bytes:
+    notebook = json.loads(json.dumps(TEMPLATE))
+    graded = next(
+        cell
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code" and "START CODE HERE" in "".join(cell["source"])
+    )
+    graded["source"] = source
+    return json.dumps(notebook).encode()
+
+
+def filling(unit: Callable[[int], Source]) -> bytes:
+    """The notebook with the most repetitions of `unit` that the upload limit allows."""
+    one, two = (len(with_graded_source(unit(count))) for count in (1, 2))
+    return with_graded_source(unit((LIMIT - 1 - one) // (two - one) + 1))
+
+
+# How each is answered: stored for grading (303), or refused with a message (422).
+ADVERSARIAL = {
+    # Each line just under the line-length cap: a backtracking marker pattern takes about a second on each.
+    "blanks-after-markers": (lambda count: (MARKER + " " * 19_000 + "x\n") * count, 303),
+    "runs-of-hashes": (lambda count: ("#" * 19_000 + " x\n") * count, 303),
+    "marker-fragments": (lambda count: ("## START CODE HERE ## END CODE HERE #" * 500 + "\n") * count, 303),
+    "one-very-long-line": (lambda count: "x = 0" + " " * count, 422),
+    "a-million-tiny-lines": (lambda count: ["a\n"] * count, 303),
+}
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    data_dir = tmp_path_factory.mktemp("adversarial")
+    env = {"TFGRADE_DATA_DIR": str(data_dir), "TFGRADE_SECRET_KEY": "test-secret"}
+    tfgrade(env, "migrate")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(env, data_dir / "api.log", "api", "--port", str(port)):
+        wait_until(lambda: healthy(url), 60, f"the API at {url}")
+        yield url, Settings(data_dir=data_dir, secret_key="test-secret")
+
+
+def logged_in(url: str, settings: Settings) -> httpx.Client:
+    login = new_student(settings)
+    client = httpx.Client(base_url=url, timeout=10)
+    token = csrf_from(client.get("/login").text)
+    answer = client.post(
+        "/login", data={"email": login.email, "password": login.password, "csrf_token": token}
+    )
+    assert answer.status_code == 303
+    return client
+
+
+class HealthProbe(threading.Thread):
+    """Asks /healthz every 5 ms until stopped; keeps the slowest answer's time."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.stopped = threading.Event()
+        self.slowest = 0.0
+        self.answers = 0
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=10) as client:
+            while not self.stopped.wait(0.005):
+                started = time.perf_counter()
+                assert client.get("/healthz").status_code == 200
+                self.slowest = max(self.slowest, time.perf_counter() - started)
+                self.answers += 1
+
+
+@pytest.mark.parametrize(("unit", "status"), ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_an_adversarial_notebook_is_answered_quickly_and_holds_no_one_else(
+    api: tuple[str, Settings], unit: Callable[[int], Source], status: int
+) -> None:
+    url, settings = api
+    notebook = filling(unit)
+    assert LIMIT - 50_000 < len(notebook) <= LIMIT == settings.max_upload_bytes
+    student = logged_in(url, settings)
+    token = csrf_from(student.get(f"/assignments/{WEEK1}").text)
+    probe = HealthProbe(url)
+    probe.start()
+    started = time.perf_counter()
+    answer = student.post(
+        f"/assignments/{WEEK1}/submissions",
+        data={"csrf_token": token},
+        files={"notebook": ("mine.ipynb", notebook, "application/x-ipynb+json")},
+    )
+    took = time.perf_counter() - started
+    probe.stopped.set()
+    probe.join()
+    assert answer.status_code == status, answer.text[:500]
+    if status == 422:
+        assert "has a line of" in answer.text
+    assert took < 2.0
+    assert probe.answers >= 3
+    assert probe.slowest < 0.1
