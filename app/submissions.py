@@ -53,6 +53,16 @@ def hold_student(session: Session, student: Student) -> None:
     session.execute(update(Student).where(Student.id == student.id).values(name=Student.name))
 
 
+def pending_submissions(session: Session, student: Student) -> int:
+    """The student's submissions with a grading still queued or running."""
+    waiting = (
+        select(func.count(func.distinct(Grading.submission_id)))
+        .join(Submission, Submission.id == Grading.submission_id)
+        .where(Submission.student_id == student.id, Grading.state != GradingState.DONE)
+    )
+    return session.scalar(waiting) or 0
+
+
 def cooldown_remaining(session: Session, student: Student, assignment: str, cooldown_seconds: int) -> int:
     if cooldown_seconds <= 0:
         return 0

@@ -35,6 +35,14 @@ class UploadRejected(Exception):
         self.message = message
 
 
+class UploadDeferred(UploadRejected):
+    """An upload that may be sent again, unchanged, once `retry_after` seconds have passed."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def check_upload(
     data: bytes, assignment: Assignment, max_bytes: int, *, cpu_seconds: int = CHECK_CPU_SECONDS
 ) -> None:
@@ -87,6 +95,8 @@ def _answer(
     # The soft limit sends SIGXCPU, which names the notebook as the cause; the hard one only SIGKILL.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     sending.send(refusal(data, assignment, max_bytes=max_bytes))
+
+
 def request_body_limit(max_upload_bytes: int) -> int:
     """The largest request body an allowed notebook needs (an LMS sends it in base64, a third larger).
     Anything larger is refused while it arrives, before a form is parsed or a webhook's signature checked,

@@ -158,6 +158,28 @@ def upload(client: "TestClient", notebook: bytes, slug: str = WEEK1) -> httpx.Re
     )
 
 
+def at_once(
+    client: "TestClient", *requests: Callable[["TestClient"], Any], wait_seconds: float = 60
+) -> list[Any]:
+    """Sends the requests from threads of their own, each with its own client (same cookies and headers)."""
+    responses: list[Any] = [None] * len(requests)
+
+    def send(index: int) -> None:
+        from fastapi.testclient import TestClient
+
+        own = TestClient(
+            client.app, raise_server_exceptions=False, cookies=client.cookies, headers=client.headers
+        )
+        responses[index] = requests[index](own)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(wait_seconds)
+    return responses
+
+
 # Gradings without a sandbox
 
 

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = 5 * 1024 * 1024
     max_grading_attempts: int = 3
+    # Submissions of one student waiting for grading at once; another upload waits until one is graded.
+    max_pending_submissions: int = 3
     worker_concurrency: int = 1
     worker_heartbeat_seconds: float = 5.0
     worker_stale_seconds: float = 60.0
