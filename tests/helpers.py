@@ -549,6 +549,15 @@ class PostgresBackend(Backend):
 
 
 @dataclass(frozen=True)
+class LiveApi:
+    """The API alone under uvicorn; `pid` is its server process."""
+
+    url: str
+    settings: Settings
+    pid: int
+
+
+@dataclass(frozen=True)
 class LiveService:
     url: str
     env: dict[str, str]

@@ -1,9 +1,10 @@
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from helpers import UNREACHABLE_CALLBACK
+from helpers import UNREACHABLE_CALLBACK, LiveApi, free_port, healthy, running, tfgrade, wait_until
 
 from app.accounts import create_api_token, create_integration
 from app.main import create_app
@@ -41,3 +42,15 @@ def token(settings: Settings) -> str:
 def secret(settings: Settings) -> str:
     with session_scope(settings.database_url) as session:
         return create_integration(session, name="http-surface-lms", callback_urls=[UNREACHABLE_CALLBACK])
+
+
+@pytest.fixture
+def live_api(tmp_path: Path) -> Iterator[LiveApi]:
+    """The API alone under uvicorn with a database of its own, as `tfgrade api` runs it."""
+    env = {"TFGRADE_DATA_DIR": str(tmp_path), "TFGRADE_SECRET_KEY": "test-secret"}
+    tfgrade(env, "migrate")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(env, tmp_path / "api.log", "api", "--port", str(port)) as server:
+        wait_until(lambda: healthy(url), 60, f"the API at {url}")
+        yield LiveApi(url, Settings(data_dir=tmp_path, secret_key="test-secret"), server.pid)

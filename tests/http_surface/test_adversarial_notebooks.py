@@ -6,12 +6,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
-from helpers import WEEK1, WEEK1_DIR, csrf_from, free_port, healthy, new_student, running, tfgrade, wait_until
+from helpers import WEEK1, WEEK1_DIR, LiveApi, csrf_from, new_student
 
 from workers.settings import Settings
 
@@ -47,19 +46,6 @@ ADVERSARIAL = {
     "one-very-long-line": (lambda count: "x = 0" + " " * count, 422),
     "a-million-tiny-lines": (lambda count: ["a\n"] * count, 303),
 }
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
-    """An API of its own for each notebook: what one stored does not slow the next one down."""
-    data_dir = tmp_path
-    env = {"TFGRADE_DATA_DIR": str(data_dir), "TFGRADE_SECRET_KEY": "test-secret"}
-    tfgrade(env, "migrate")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with running(env, data_dir / "api.log", "api", "--port", str(port)):
-        wait_until(lambda: healthy(url), 60, f"the API at {url}")
-        yield url, Settings(data_dir=data_dir, secret_key="test-secret")
 
 
 def logged_in(url: str, settings: Settings) -> httpx.Client:
@@ -116,9 +102,9 @@ class HealthProbe:
 
 @pytest.mark.parametrize(("unit", "status"), ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
 def test_an_adversarial_notebook_is_answered_quickly_and_holds_no_one_else(
-    api: tuple[str, Settings], unit: Callable[[int], Source], status: int
+    live_api: LiveApi, unit: Callable[[int], Source], status: int
 ) -> None:
-    url, settings = api
+    url, settings = live_api.url, live_api.settings
     notebook = filling(unit)
     assert LIMIT - 50_000 < len(notebook) <= LIMIT == settings.max_upload_bytes
     student = logged_in(url, settings)
