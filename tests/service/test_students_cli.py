@@ -4,6 +4,7 @@ unless asked to reset them, and a reset password must be changed at the next log
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -11,34 +12,36 @@ from sqlalchemy import select
 
 from app.accounts import authenticate_student
 from workers.database import session_scope
-from workers.migrate import migrate
 from workers.models import Student
 from workers.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 
 
+@dataclass(frozen=True)
+class StudentsCli:
+    """`tfgrade students ...` run as a script, against this test's database."""
+
+    env: dict[str, str]
+    roster: Path
+
+    def __call__(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", "students", *arguments],
+            env={**os.environ, **self.env},
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+        )
+
+    def import_roster(self, roster: str, *options: str) -> subprocess.CompletedProcess[str]:
+        self.roster.write_text(roster)
+        return self("import", str(self.roster), *options)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    configured = Settings(data_dir=tmp_path / "data", secret_key="test-secret")
-    migrate(configured)
-    return configured
-
-
-def import_roster(settings: Settings, roster: str, *options: str) -> subprocess.CompletedProcess[str]:
-    path = settings.data_dir / "roster.csv"
-    path.write_text(roster)
-    return students_command(settings, "import", str(path), *options)
-
-
-def students_command(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "students", *arguments],
-        env={**os.environ, "TFGRADE_DATA_DIR": str(settings.data_dir), "TFGRADE_SECRET_KEY": "test-secret"},
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-    )
+def cli(unit_env: dict[str, str], tmp_path: Path) -> StudentsCli:
+    return StudentsCli(unit_env, tmp_path / "roster.csv")
 
 
 def students(settings: Settings) -> dict[str, str]:
@@ -87,23 +90,25 @@ def passwords(output: str) -> dict[str, str]:
     ids=["misspelled-header", "empty-file", "bad-lines", "repeated-column", "unclosed-quote", "huge-field"],
 )
 def test_a_roster_with_any_bad_line_is_refused_whole_with_every_reason(
-    settings: Settings, roster: str, problems: list[str]
+    cli: StudentsCli, settings: Settings, roster: str, problems: list[str]
 ) -> None:
-    done = import_roster(settings, roster)
+    done = cli.import_roster(roster)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        f"nothing imported from {settings.data_dir / 'roster.csv'}:",
+        f"nothing imported from {cli.roster}:",
         *(f"  {p}" for p in problems),
     ]
     assert done.stdout == ""
     assert students(settings) == {}
 
 
-def test_importing_again_adds_and_renames_and_keeps_passwords_unless_reset(settings: Settings) -> None:
-    first = passwords(import_roster(settings, "Email , Name\nA@Example.com,Ada\nb@example.com,Bob\n").stdout)
+def test_importing_again_adds_and_renames_and_keeps_passwords_unless_reset(
+    cli: StudentsCli, settings: Settings
+) -> None:
+    first = passwords(cli.import_roster("Email , Name\nA@Example.com,Ada\nb@example.com,Bob\n").stdout)
     assert list(first) == ["a@example.com", "b@example.com"]
 
-    again = import_roster(settings, "email,name\nb@example.com,Bobby\nc@example.com,Cy\na@example.com,Ada\n")
+    again = cli.import_roster("email,name\nb@example.com,Bobby\nc@example.com,Cy\na@example.com,Ada\n")
     assert again.returncode == 0
     assert list(passwords(again.stdout)) == ["c@example.com"]
     assert again.stderr == "1 added, 0 given new passwords, 1 renamed, 1 unchanged\n"
@@ -111,7 +116,7 @@ def test_importing_again_adds_and_renames_and_keeps_passwords_unless_reset(setti
     for email, password in first.items():
         assert authenticate_student(settings.database_url, email=email, password=password) is not None
 
-    reset = import_roster(settings, "email,name\na@example.com,Ada\n", "--reset-passwords")
+    reset = cli.import_roster("email,name\na@example.com,Ada\n", "--reset-passwords")
     fresh = passwords(reset.stdout)
     assert list(fresh) == ["a@example.com"]
     assert (
@@ -124,9 +129,9 @@ def test_importing_again_adds_and_renames_and_keeps_passwords_unless_reset(setti
     )
 
 
-def test_a_reset_password_is_printed_once_and_must_be_changed(settings: Settings) -> None:
-    first = passwords(import_roster(settings, "email,name\na@example.com,Ada\n").stdout)["a@example.com"]
-    reset = students_command(settings, "reset-password", "A@example.com")
+def test_a_reset_password_is_printed_once_and_must_be_changed(cli: StudentsCli, settings: Settings) -> None:
+    first = passwords(cli.import_roster("email,name\na@example.com,Ada\n").stdout)["a@example.com"]
+    reset = cli("reset-password", "A@example.com")
     assert reset.returncode == 0
     heading, one_time = reset.stdout.splitlines()
     assert heading == "student a@example.com, one-time password (to be changed at the next login):"
@@ -134,7 +139,7 @@ def test_a_reset_password_is_printed_once_and_must_be_changed(settings: Settings
     found = authenticate_student(settings.database_url, email="a@example.com", password=one_time)
     assert found is not None and found.must_change_password
 
-    unknown = students_command(settings, "reset-password", "nobody@example.com")
+    unknown = cli("reset-password", "nobody@example.com")
     assert (unknown.returncode, unknown.stdout, unknown.stderr) == (
         2,
         "",

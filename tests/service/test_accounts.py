@@ -6,7 +6,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,23 +14,21 @@ from helpers import Login, csrf_from, log_in, new_student
 from app.accounts import reset_password
 from app.main import create_app
 from workers.database import session_scope
-from workers.migrate import migrate
 from workers.settings import Settings
 
 WINDOW_SECONDS = 900
 
 
 @pytest.fixture
-def accounts_settings(tmp_path: Path) -> Settings:
-    configured = Settings(
-        data_dir=tmp_path,
-        secret_key="test-secret",
-        login_failures_per_account=3,
-        login_failures_per_client=6,
-        login_failure_window_seconds=WINDOW_SECONDS,
+def accounts_settings(settings: Settings) -> Settings:
+    """This test's own database (SQLite or PostgreSQL), with small limits."""
+    return settings.model_copy(
+        update={
+            "login_failures_per_account": 3,
+            "login_failures_per_client": 6,
+            "login_failure_window_seconds": WINDOW_SECONDS,
+        }
     )
-    migrate(configured)
-    return configured
 
 
 @pytest.fixture
@@ -154,7 +151,9 @@ def test_guesses_sent_at_the_same_moment_count_against_each_other(
     data = {"email": email, "password": "guess", "csrf_token": token}
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda _: guesser.post("/login", data=data).status_code, range(8)))
-    assert sorted(answers) == [401] * 3 + [429] * 5
+    # Attempts still being checked count too, so fewer than the limit may get through; never more.
+    assert sorted(answers) == [401] * answers.count(401) + [429] * (8 - answers.count(401))
+    assert answers.count(401) <= 3
 
 
 def test_a_client_is_stopped_after_too_many_failures_across_accounts(
