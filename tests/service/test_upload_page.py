@@ -34,6 +34,7 @@ def test_an_upload_refused_for_now_keeps_its_file_and_counts_down(
     page.fill("input[name=password]", login.password)
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{url}/assignments/{WEEK1}")
+    expect(page).to_have_title(re.compile(r"^Week 1[^<]* · tfgrade$"))
     # Another tab's upload, after this page was loaded, starts the cooldown.
     submit(settings, login, solution)
     page.set_input_files(
