@@ -29,6 +29,11 @@ def load_template(path: Path) -> Notebook:
     return read_notebook(path.read_bytes(), max_bytes=MAX_NOTEBOOK_BYTES)
 
 
+def printable(value: object) -> str:
+    """A value from the student's notebook, short and encodable, for a message about it."""
+    return str(value)[:20].encode("utf-8", "replace").decode("utf-8")
+
+
 def version_notices(student: Notebook, assignment: Assignment) -> list[str]:
     version = student.metadata.get("grader_version")
     if version is None:
@@ -37,7 +42,7 @@ def version_notices(student: Notebook, assignment: Assignment) -> list[str]:
         ]
     if str(version) != assignment.grader_version:
         raise NotGradable(
-            f"Your notebook is out of date (grader version {str(version)[:20]!r}; this assignment is at version "
+            f"Your notebook is out of date (grader version {printable(version)}; this assignment is at version "
             f"{assignment.grader_version}). Download the current notebook from the assignment page, copy your "
             "code into it and upload it again."
         )

@@ -74,5 +74,5 @@ def test_assignments_list_shows_the_week1_assignment() -> None:
     result = tfgrade("assignments", "list")
     assert result.returncode == 0
     assert any(
-        line.startswith("c1w1-housing-prices\tversion 1\t10 points\t") for line in result.stdout.splitlines()
+        line.startswith("c1w1-housing-prices\tversion 2\t10 points\t") for line in result.stdout.splitlines()
     )

@@ -48,6 +48,13 @@ def test_an_out_of_date_notebook_is_refused_with_what_to_do(probe: Assignment) -
         version_notices(Notebook(cells=(), metadata={"grader_version": "2"}), probe)
 
 
+def test_a_version_that_cannot_be_shown_as_it_is_is_shortened_and_made_encodable(probe: Assignment) -> None:
+    reason = refusal(with_metadata({"grader_version": "\ud800" + "9" * 100}), probe)
+    assert reason is not None and reason.startswith("Your notebook is out of date (grader version ?99999")
+    assert "9" * 20 not in reason
+    reason.encode("utf-8")
+
+
 def test_the_size_limit_given_is_the_one_applied(probe: Assignment) -> None:
     reason = refusal(SOLUTION, probe, max_bytes=len(SOLUTION) - 1)
     assert reason is not None and "MB allowed" in reason
