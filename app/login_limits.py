@@ -1,9 +1,10 @@
 """Limits on login attempts, kept in the database so that every API process counts the same attempts.
 
-An attempt is recorded before its password is checked, so guesses sent at the same moment count against
-each other; a successful one is forgotten. Two limits apply within the window: attempts at one account
-from one client address, and attempts from one client address at any account. Neither limit counts
-attempts at an account from other addresses, so no one can lock a student out from elsewhere.
+Two limits apply within the window. Attempts at one account from one client address count from the moment
+they arrive, so that guesses sent at the same moment count against each other. Failed attempts from one
+client address at any account count once they have failed, so that a class behind one address can log in
+at once. Neither limit counts what other addresses did, so no one can lock a student out from elsewhere;
+an attempt that succeeds is forgotten.
 """
 
 import hashlib
@@ -12,7 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from workers.database import session_scope
@@ -40,10 +41,10 @@ class LoginLimits:
     per_client: int
     window: timedelta
 
-    def attempt(self, database_url: str, email: str, client: str) -> int | None:
-        """Records an attempt, in a transaction of its own so that attempts made at the same moment see it;
-        returns the seconds to wait when a limit is reached (then the attempt is not kept: waiting is not
-        held against anyone)."""
+    def attempt(self, database_url: str, email: str, client: str) -> tuple[int, int | None]:
+        """Records an attempt, in a transaction of its own so that attempts made at the same moment see it.
+        Returns its id, and the seconds to wait when a limit is reached (then the attempt is not kept:
+        waiting is not held against anyone)."""
         account, address = account_key(email), client_key(client)
         with session_scope(database_url) as session:
             row = LoginAttempt(account=account, client=address)
@@ -55,12 +56,16 @@ class LoginLimits:
             pair = and_(others, LoginAttempt.account == account, LoginAttempt.client == address)
             waits = [
                 self._wait(session, pair, self.per_account),
-                self._wait(session, and_(others, LoginAttempt.client == address), self.per_client),
+                self._wait(
+                    session,
+                    and_(others, LoginAttempt.client == address, LoginAttempt.failed),
+                    self.per_client,
+                ),
             ]
             wait = max((seconds for seconds in waits if seconds is not None), default=None)
             if wait is not None:
                 session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
-        return wait
+        return attempt_id, wait
 
     def _wait(self, session: Session, where: ColumnElement[bool], limit: int) -> int | None:
         recent = session.scalars(
@@ -73,6 +78,9 @@ class LoginLimits:
             return None
         # The attempt may go ahead once the limit-th most recent one has left the window.
         return max(1, math.ceil((recent[-1] + self.window - utcnow()).total_seconds()))
+
+    def failed(self, session: Session, attempt_id: int) -> None:
+        session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(failed=True))
 
     def succeeded(self, session: Session, email: str, client: str) -> None:
         """The account starts afresh from this address; other addresses' attempts stay counted."""

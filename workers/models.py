@@ -45,7 +45,7 @@ class Student(Base):
 
 
 class LoginAttempt(Base):
-    """A login attempt that has not (yet) succeeded, by a hash of the email and of the client's address."""
+    """A login attempt that has not succeeded (yet), by a hash of the email and of the client's address."""
 
     __tablename__ = "login_attempts"
 
@@ -53,6 +53,8 @@ class LoginAttempt(Base):
     account: Mapped[str] = mapped_column(String(64), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # False while the password is being checked; an attempt that succeeds is deleted instead.
+    failed: Mapped[bool] = mapped_column(default=False)
 
 
 class ApiToken(Base):

@@ -48,11 +48,13 @@ def login(
 ) -> Response:
     limits = login_limits(settings)
     client = client_address(request)
-    wait = limits.attempt(settings.database_url, email, client)
+    attempt, wait = limits.attempt(settings.database_url, email, client)
     if wait is not None:
         return too_many_attempts(request, "login.html", {"email": email}, wait)
     found = authenticate_student(settings.database_url, email=email, password=password)
     if found is None:
+        with session_scope(settings.database_url) as session:
+            limits.failed(session, attempt)
         return templates.TemplateResponse(
             request, "login.html", {"error": "Wrong email or password.", "email": email}, status_code=401
         )
@@ -90,12 +92,14 @@ def password_change(
 ) -> Response:
     limits = login_limits(settings)
     client = client_address(request)
-    wait = limits.attempt(settings.database_url, student.email, client)
+    attempt, wait = limits.attempt(settings.database_url, student.email, client)
     if wait is not None:
         return too_many_attempts(request, "password.html", {"student": student}, wait)
     try:
         change_password(session, student, current=current_password, new=new_password)
     except PasswordRefused as refusal:
+        limits.failed(session, attempt)
+        session.commit()
         context = {"student": student, "error": str(refusal)}
         return templates.TemplateResponse(request, "password.html", context, status_code=422)
     limits.succeeded(session, student.email, client)

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("account", sa.String(length=64), nullable=False),
         sa.Column("client", sa.String(length=64), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("failed", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     for column in ("account", "client", "at"):

@@ -55,9 +55,10 @@ def test_metrics_count_requests_queue_depth_and_grading_time(
 def test_a_burst_of_logins_and_pages_wider_than_the_connection_pool_is_answered(live: LiveService) -> None:
     """Logins (slow: Argon2) and pages at once, more than the server has threads and database
     connections: a finished page must give its connection back without waiting for a thread."""
-    login = new_student(live.settings)
+    # A class logging in at once: one student each (the same one again and again would meet its own limit).
+    logins = [new_student(live.settings) for _ in range(BURST + 1)]
 
-    async def log_in(client: httpx.AsyncClient) -> int:
+    async def log_in(client: httpx.AsyncClient, login: Login) -> int:
         token = csrf_from((await client.get("/login")).text)
         form = {"email": login.email, "password": login.password, "csrf_token": token}
         return (await client.post("/login", data=form)).status_code
@@ -66,10 +67,10 @@ def test_a_burst_of_logins_and_pages_wider_than_the_connection_pool_is_answered(
         clients = [httpx.AsyncClient(base_url=live.url, timeout=60) for _ in range(BURST + 1)]
         pages, others = clients[0], clients[1:]
         try:
-            await log_in(pages)
+            await log_in(pages, logins[0])
             answers = await asyncio.gather(
                 *(pages.get(f"/assignments/{WEEK1}") for _ in range(BURST)),
-                *(log_in(client) for client in others),
+                *(log_in(client, login) for client, login in zip(others, logins[1:], strict=True)),
             )
         finally:
             for client in clients:
