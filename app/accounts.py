@@ -82,7 +82,7 @@ def read_roster(text: str) -> dict[str, str]:
             problems.append(f"line {line}: {len(row)} columns where the header has {len(header)}")
             continue
         email, name = row[email_at].strip().lower(), row[name_at].strip()
-        if not _EMAIL.fullmatch(email):
+        if not (_EMAIL.fullmatch(email) and email.isprintable()):
             problems.append(f"line {line}: {row[email_at]!r} is not an email address")
         elif not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
             problems.append(
