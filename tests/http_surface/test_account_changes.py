@@ -206,7 +206,7 @@ def test_a_reset_gives_a_one_time_password_and_forgets_the_accounts_failed_attem
     with session_scope(settings.database_url) as session:
         old = add_student(session, email=address, name="A").password
     for who in (address, address, other):
-        limits.attempt(settings.database_url, who, "192.0.2.9")
+        limits.attempt(settings.database_url, who, "127.0.0.9")
     with session_scope(settings.database_url) as session:
         assert reset_password(session, "nobody-" + address) is None
         reset = reset_password(session, f" {address.upper()} ")

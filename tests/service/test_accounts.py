@@ -36,8 +36,8 @@ def browsers(accounts_settings: Settings) -> Iterator[list[TestClient]]:
     """Two browsers on one app, at two addresses: what one does must reach, or spare, the other."""
     app = create_app(accounts_settings)
     with (
-        TestClient(app, client=("192.0.2.1", 50000)) as first,
-        TestClient(app, client=("198.51.100.7", 50000)) as second,
+        TestClient(app, client=("127.0.0.2", 50000)) as first,
+        TestClient(app, client=("127.0.0.3", 50000)) as second,
     ):
         yield [first, second]
 

@@ -1,12 +1,11 @@
 """How many uploads one student gets in: one per cooldown however many arrive at once, and no more than
 a few waiting for grading; the others are told when to come back (429 with Retry-After)."""
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from helpers import Login, at_once, submit
+from helpers import Login, at_once, csrf_from, submit
 from sqlalchemy import func, select
 
 from workers.database import session_scope
@@ -29,9 +28,7 @@ def send_upload(slug: str, token: str, notebook: bytes) -> Callable[[TestClient]
 
 
 def csrf_of(client: TestClient, slug: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"/assignments/{slug}").text)
-    assert match is not None
-    return match.group(1)
+    return csrf_from(client.get(f"/assignments/{slug}").text)
 
 
 def stored(settings: Settings, student: Login) -> int:
