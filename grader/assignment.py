@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Literal
 
 from grader.authoring import Registry, collect
+from grader.notebook import read_notebook
 
 ScorePolicy = Literal["best", "latest"]
+TEMPLATE_MAX_BYTES = 50 * 1024**2
 
 
 class AssignmentError(Exception):
@@ -36,7 +38,7 @@ class Assignment:
     slug: str
     title: str
     version: str
-    grader_version: str
+    grader_version_in_toml: str | None
     score_policy: ScorePolicy
     cooldown_seconds: int
     limits: Limits
@@ -58,6 +60,14 @@ class Assignment:
     @property
     def max_score(self) -> float:
         return sum(exercise.points for exercise in self.exercises)
+
+    @cached_property
+    def grader_version(self) -> str | None:
+        """The version a student's notebook must carry in its metadata: assignment.toml's, or else the
+        template's. None for a template without one, as older course notebooks are: then none is checked."""
+        if self.grader_version_in_toml is not None:
+            return self.grader_version_in_toml
+        return read_notebook(self.template_path.read_bytes(), max_bytes=TEMPLATE_MAX_BYTES).grader_version
 
     @cached_property
     def registry(self) -> Registry:
@@ -83,7 +93,7 @@ def load_assignment(directory: Path) -> Assignment:
             slug=config["slug"],
             title=config["title"],
             version=str(config.get("version", "1")),
-            grader_version=str(config.get("grader_version", "1")),
+            grader_version_in_toml=str(config["grader_version"]) if "grader_version" in config else None,
             score_policy=config.get("score_policy", "best"),
             cooldown_seconds=int(config.get("cooldown_seconds", 0)),
             limits=Limits(**config.get("limits", {})),

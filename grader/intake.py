@@ -5,6 +5,7 @@ from pathlib import Path
 
 from grader.assemble import assemble
 from grader.assignment import Assignment
+from grader.clean_text import clean_text
 from grader.notebook import Notebook, NotGradable, read_notebook
 
 MAX_NOTEBOOK_BYTES = 20_000_000
@@ -20,7 +21,7 @@ def refusal(notebook: bytes, assignment: Assignment, *, max_bytes: int = MAX_NOT
         version_notices(student, assignment)
         assemble(load_template(assignment.template_path), student)
     except NotGradable as reason:
-        return str(reason)
+        return clean_text(str(reason))
     return None
 
 
@@ -35,6 +36,8 @@ def printable(value: object) -> str:
 
 
 def version_notices(student: Notebook, assignment: Assignment) -> list[str]:
+    if assignment.grader_version is None:
+        return []
     version = student.metadata.get("grader_version")
     if version is None:
         return [

@@ -31,6 +31,12 @@ class Notebook:
     def code_cells(self) -> tuple[Cell, ...]:
         return tuple(cell for cell in self.cells if cell.cell_type == "code")
 
+    @property
+    def grader_version(self) -> str | None:
+        """The `grader_version` in the notebook's metadata as text (some notebooks write it as a number)."""
+        version = self.metadata.get("grader_version")
+        return None if version is None else str(version)
+
 
 def read_notebook(data: bytes, *, max_bytes: int) -> Notebook:
     if not data:

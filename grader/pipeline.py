@@ -12,6 +12,7 @@ import numpy as np
 from grader.assemble import Program, assemble
 from grader.assignment import Assignment
 from grader.authoring import CheckContext, ModelEvidence
+from grader.clean_text import clean_text
 from grader.evidence import ExportedModel, model_evidence, student_evidence
 from grader.intake import MAX_NOTEBOOK_BYTES, load_template, version_notices
 from grader.jobs import evaluator_job, probe_archive, student_job
@@ -140,8 +141,8 @@ def _run_and_judge(
         grader_version=GRADER_VERSION,
         metadata={
             "protections": host.protections(),
-            "notices": [*program.notices, *notices],
-            "output": outcome.output,
+            "notices": [clean_text(notice) for notice in [*program.notices, *notices]],
+            "output": clean_text(outcome.output),
             "peak_memory_mb": round(outcome.peak_memory_bytes / 1024**2, 1),
         },
     )

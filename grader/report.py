@@ -1,7 +1,13 @@
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import AfterValidator, BaseModel, ConfigDict, computed_field
+
+from grader.clean_text import clean_text
+
+# A report's messages reach students. They are cleaned as they enter it, so that no place that writes one
+# (nor the sandbox, which student code controls) has to be trusted to have cleaned it.
+StudentText = Annotated[str, AfterValidator(clean_text)]
 
 
 class Status(StrEnum):
@@ -29,7 +35,7 @@ class CheckResult(BaseModel):
     max_points: float
     passed: bool
     hidden: bool
-    message: str
+    message: StudentText
 
 
 class ExerciseResult(BaseModel):
@@ -37,7 +43,7 @@ class ExerciseResult(BaseModel):
 
     name: str
     status: ExerciseStatus
-    message: str
+    message: StudentText
 
 
 class GradeReport(BaseModel):
@@ -49,7 +55,7 @@ class GradeReport(BaseModel):
     assignment: str
     assignment_version: str
     status: Status
-    message: str
+    message: StudentText
     checks: tuple[CheckResult, ...] = ()
     exercises: tuple[ExerciseResult, ...] = ()
     timings: dict[str, float] = {}

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from grader.assignment import Assignment
+from grader.assignment import TEMPLATE_MAX_BYTES, Assignment
 from grader.judge import check_points
 from grader.matching import exercise_cells
 from grader.notebook import read_notebook
@@ -34,14 +34,14 @@ class Validation:
 
 def structure_problems(assignment: Assignment) -> list[str]:
     problems = []
-    template = read_notebook(assignment.template_path.read_bytes(), max_bytes=50 * 1024**2)
+    template = read_notebook(assignment.template_path.read_bytes(), max_bytes=TEMPLATE_MAX_BYTES)
     in_template = [cell.name for cell in exercise_cells(template)]
     declared = [exercise.name for exercise in assignment.exercises]
     if in_template != declared:
         problems.append(
             f"exercises in assignment.toml {declared} differ from the template's graded cells {in_template}"
         )
-    if str(template.metadata.get("grader_version")) != assignment.grader_version:
+    if template.grader_version != assignment.grader_version:
         problems.append(f"the template's grader_version is not {assignment.grader_version!r}")
     registry = assignment.registry
     for name, exercise in [(c.name, c.exercise) for c in registry.checks] + [

@@ -1,11 +1,15 @@
 """Grading the probe assignment's fixture notebooks in real sandboxes with real TensorFlow."""
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from helpers import exercise_statuses, points_by_check
+from probe_notebooks import VECTOR_CHECK, legacy_probe, with_vector_code
 
-from grader import GradeReport, Status
+from grader import Assignment, GradeReport, SandboxPool, Status, grade_notebook
+from grader.assignment import load_assignment
 
 GradeFixture = Callable[[str], GradeReport]
 ALL_OK = {"make_vector": "ok", "make_model": "ok", "train_classifier": "ok"}
@@ -128,6 +132,54 @@ def test_what_cannot_be_graded_says_why(grade_fixture: GradeFixture, fixture: st
     assert all(check.message.startswith("Not checked: ") for check in report.checks)
 
 
+@pytest.mark.parametrize("version", [None, "0"])
+def test_without_a_version_in_the_template_notebooks_with_any_version_or_none_are_graded(
+    probe_pool: SandboxPool, tmp_path: Path, version: str | None
+) -> None:
+    legacy = load_assignment(legacy_probe(tmp_path))
+    notebook = json.loads(legacy.solution_path.read_bytes())
+    if version is not None:
+        notebook["metadata"]["grader_version"] = version
+    report = grade_notebook(json.dumps(notebook).encode(), legacy, pool=probe_pool)
+    assert (report.status, report.score) == (Status.GRADED, 5.0)
+    assert report.message == "All tests passed! Well done."
+
+
 def test_hidden_checks_are_marked_hidden(grade_fixture: GradeFixture) -> None:
     report = grade_fixture("added-cells")
     assert {check.name for check in report.checks if check.hidden} == {"three units"}
+
+
+def test_an_error_in_colour_naming_host_paths_reaches_the_report_without_either(
+    probe: Assignment, probe_pool: SandboxPool
+) -> None:
+    code = """
+import os, keras
+print("\\x1b[32mworking in " + os.getcwd() + "\\x1b[0m")
+missing = os.path.join(os.getcwd(), "data", "missing.npz")
+raise ValueError("\\x1b[1mcannot read " + missing + " with " + keras.__file__ + "\\x1b[0m")
+"""
+    report = grade_notebook(with_vector_code(code), probe, pool=probe_pool)
+    failure = (
+        "Your code for 'make_vector' failed: when called by the grader, line 8: ValueError: cannot read "
+        "data/missing.npz with <python>/keras/__init__.py"
+    )
+    vector = next(exercise for exercise in report.exercises if exercise.name == "make_vector")
+    assert (vector.status.value, vector.message) == ("exception", failure)
+    assert (
+        next(check.message for check in report.checks if check.name == VECTOR_CHECK)
+        == f"Not checked: {failure}"
+    )
+    assert "working in <notebook>\n" in report.metadata["output"]
+    texts = [
+        report.message,
+        report.metadata["output"],
+        *report.metadata["notices"],
+        *(check.message for check in report.checks),
+        *(exercise.message for exercise in report.exercises),
+    ]
+    assert [
+        text
+        for text in texts
+        if any(trace in text for trace in ("\x1b", "/tmp", "/sandbox", "site-packages"))
+    ] == []

@@ -4,6 +4,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from probe_notebooks import legacy_probe
+
 ROOT = Path(__file__).resolve().parents[2]
 TFGRADE = ROOT / ".venv" / "bin" / "tfgrade"
 WEEK1 = ROOT / "assignments" / "c1w1-housing-prices"
@@ -21,6 +23,16 @@ def test_validate_week1_solution_full_points_template_none() -> None:
     assert lines[0] == "c1w1-housing-prices: valid"
     assert lines[1].startswith("  solution: graded, 10 / 10 in ")
     assert lines[2].startswith("  template: graded, 0 / 10 in ")
+
+
+def test_validate_accepts_an_assignment_whose_template_has_no_version(tmp_path: Path) -> None:
+    result = tfgrade("assignments", "validate", str(legacy_probe(tmp_path)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "probe: valid"
+    assert lines[1].startswith("  solution: graded, 5 / 5 in ")
+    assert lines[2].startswith("  template: graded, 0 / 5 in ")
+    assert len(lines) == 3
 
 
 def test_editing_the_compile_call_after_the_end_marker_changes_nothing() -> None:
