@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from grader.authoring import Registry, collect
+from grader.support import SUPPORT_FOLDER
 
 ScorePolicy = Literal["best", "latest"]
 
@@ -54,6 +55,11 @@ class Assignment:
     @property
     def data_dir(self) -> Path:
         return self.directory / "data"
+
+    @property
+    def support_dir(self) -> Path:
+        """Files placed read-only beside the notebook in the sandbox (grader/support.py)."""
+        return self.directory / SUPPORT_FOLDER
 
     @property
     def max_score(self) -> float:
@@ -130,3 +136,10 @@ class Catalog:
 
     def data_dirs(self) -> dict[str, Path]:
         return {slug: a.data_dir for slug, a in self.assignments.items() if a.data_dir.is_dir()}
+
+    def support_dirs(self) -> dict[str, Path]:
+        return {
+            slug: a.support_dir
+            for slug, a in self.assignments.items()
+            if a.support_dir.is_dir() and not a.support_dir.is_symlink()
+        }
