@@ -8,6 +8,7 @@ from typing import Literal
 
 from grader.authoring import Registry, collect
 from grader.notebook import read_notebook
+from grader.support import SUPPORT_FOLDER
 
 ScorePolicy = Literal["best", "latest"]
 TEMPLATE_MAX_BYTES = 50 * 1024**2
@@ -56,6 +57,11 @@ class Assignment:
     @property
     def data_dir(self) -> Path:
         return self.directory / "data"
+
+    @property
+    def support_dir(self) -> Path:
+        """Files placed read-only beside the notebook in the sandbox (grader/support.py)."""
+        return self.directory / SUPPORT_FOLDER
 
     @property
     def max_score(self) -> float:
@@ -140,3 +146,10 @@ class Catalog:
 
     def data_dirs(self) -> dict[str, Path]:
         return {slug: a.data_dir for slug, a in self.assignments.items() if a.data_dir.is_dir()}
+
+    def support_dirs(self) -> dict[str, Path]:
+        return {
+            slug: a.support_dir
+            for slug, a in self.assignments.items()
+            if a.support_dir.is_dir() and not a.support_dir.is_symlink()
+        }

@@ -20,7 +20,7 @@ from grader.judge import judge, without_results
 from grader.notebook import NotGradable, read_notebook
 from grader.outcome import interpret
 from grader.report import GradeReport, Status
-from grader.sandbox.host import detect_host
+from grader.sandbox.host import Host, detect_host
 from grader.sandbox.pool import SandboxPool
 from grader.sandbox.process import Zygote
 from grader.version import GRADER_VERSION
@@ -86,9 +86,7 @@ def _run_and_judge(
         registry.fresh_inputs(np.random.default_rng(secrets.randbits(64))) if registry.fresh_inputs else {}
     )
     with timings.phase("sandbox_start"):
-        zygote = (
-            pool.acquire(assignment.slug) if pool else Zygote(host, {assignment.slug: assignment.data_dir})
-        )
+        zygote = pool.acquire(assignment.slug) if pool else _zygote_for(host, assignment)
         ready = zygote.wait_ready(READY_TIMEOUT_SECONDS)
     try:
         if not ready:
@@ -146,6 +144,12 @@ def _run_and_judge(
             "peak_memory_mb": round(outcome.peak_memory_bytes / 1024**2, 1),
         },
     )
+
+
+def _zygote_for(host: Host, assignment: Assignment) -> Zygote:
+    """A zygote for this grading only, when no pool keeps them warm."""
+    slug = assignment.slug
+    return Zygote(host, {slug: assignment.data_dir}, {slug: assignment.support_dir})
 
 
 def _evaluate(

@@ -7,6 +7,8 @@ from grader.judge import check_points
 from grader.matching import exercise_cells
 from grader.notebook import read_notebook
 from grader.report import GradeReport, Status
+from grader.sandbox.host import detect_host
+from grader.support import support_problems
 
 
 @dataclass
@@ -57,7 +59,7 @@ def structure_problems(assignment: Assignment) -> list[str]:
         problems.append(
             f"the checks are worth {total:g} points, assignment.toml says {assignment.max_score:g}"
         )
-    return problems
+    return problems + support_problems(assignment.support_dir, detect_host().as_sandbox_user())
 
 
 def grading_problems(solution: GradeReport, template: GradeReport) -> list[str]:

@@ -33,6 +33,14 @@ class Host:
     def drops_privileges(self) -> bool:
         return self.sandbox_uid is not None and self.setpriv is not None
 
+    def as_sandbox_user(self) -> list[str]:
+        """The command prefix that runs a program as the user the sandbox runs as: empty where that is this
+        process's own user (no bubblewrap, or no user to become)."""
+        if not (self.bwrap and self.drops_privileges):
+            return []
+        assert self.setpriv
+        return [self.setpriv, f"--reuid={self.sandbox_uid}", f"--regid={self.sandbox_gid}", "--clear-groups"]
+
     def protections(self) -> dict[str, bool]:
         isolated = self.bwrap is not None
         return {

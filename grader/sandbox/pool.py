@@ -23,17 +23,22 @@ class SandboxPool:
         return self._host
 
     def _spawn(self) -> Zygote:
-        return Zygote(self._host, self._catalog.data_dirs())
+        return Zygote(self._host, self._catalog.data_dirs(), self._catalog.support_dirs())
 
     def acquire(self, slug: str) -> Zygote:
         """A zygote for one job at a time; give it back with `release`."""
         with self._lock:
             while self._idle:
                 zygote = self._idle.pop(0)
-                if slug in zygote.data_dirs or slug not in self._catalog.data_dirs():
+                if self._mounts_all_of(zygote, slug):
                     return zygote
-                zygote.close()  # started before this assignment's data existed
+                zygote.close()  # started before this assignment's data or support files existed
         return self._spawn()
+
+    def _mounts_all_of(self, zygote: Zygote, slug: str) -> bool:
+        return (slug in zygote.data_dirs or slug not in self._catalog.data_dirs()) and (
+            slug in zygote.support_dirs or slug not in self._catalog.support_dirs()
+        )
 
     def release(self, zygote: Zygote) -> None:
         """Takes a zygote back after its job; one that died is replaced, so the pool stays warm."""

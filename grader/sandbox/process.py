@@ -24,10 +24,12 @@ from grader.sandbox.capture import CappedOutput
 from grader.sandbox.cgroups import SandboxCgroup
 from grader.sandbox.channel import ChannelReader, Message
 from grader.sandbox.host import Host
+from grader.support import copy_support_files, support_entries
 
 SANDBOX_FILES = tuple(Path(__file__).with_name(name) for name in ("zygote.py", "runtime.py", "evaluator.py"))
 SANDBOX_ROOT = "/sandbox"
 SANDBOX_SCRATCH = "/tmp/work"
+SCRATCH_WORK = "work"  # the job's working folder in its scratch folder, where there is no bubblewrap
 ZYGOTE_MEMORY_BYTES = 4 * 1024**3
 ZYGOTE_MAX_PROCESSES = 4096
 # Besides the student's own processes, a job has the forked process that entered its namespaces and that
@@ -102,9 +104,16 @@ class _JobProcess:
 
 
 class Zygote:
-    def __init__(self, host: Host, data_dirs: dict[str, Path], output_limit_bytes: int = 256 * 1024) -> None:
+    def __init__(
+        self,
+        host: Host,
+        data_dirs: dict[str, Path],
+        support_dirs: dict[str, Path],
+        output_limit_bytes: int = 256 * 1024,
+    ) -> None:
         self.host = host
         self.data_dirs = {slug: folder for slug, folder in data_dirs.items() if folder.is_dir()}
+        self.support_dirs = {slug: folder for slug, folder in support_dirs.items() if folder.is_dir()}
         self._output_limit_bytes = output_limit_bytes
         self._cgroup = (
             host.cgroups.create(ZYGOTE_MEMORY_BYTES, ZYGOTE_MAX_PROCESSES) if host.cgroups else None
@@ -146,15 +155,7 @@ class Zygote:
                 f"{SANDBOX_ROOT}/zygote.py",
                 str(control_fd),
             ]
-            if self.host.drops_privileges:
-                assert self.host.setpriv
-                zygote = [
-                    self.host.setpriv,
-                    f"--reuid={self.host.sandbox_uid}",
-                    f"--regid={self.host.sandbox_gid}",
-                    "--clear-groups",
-                    *zygote,
-                ]
+            zygote = [*self.host.as_sandbox_user(), *zygote]
         # Students' training yields the CPU to the service's own processes (uploads stay fast under load);
         # all sandboxes share one niceness, so none is slower than another.
         zygote = ["nice", "-n", str(SANDBOX_NICENESS), *zygote]
@@ -177,6 +178,8 @@ class Zygote:
         arguments += self.host.sandbox_python().mounts
         for slug, folder in self.data_dirs.items():
             arguments += ["--ro-bind", str(folder), f"{SANDBOX_ROOT}/data/{slug}"]
+        for slug, folder in self.support_dirs.items():
+            arguments += ["--ro-bind", str(folder), f"{SANDBOX_ROOT}/support/{slug}"]
         return arguments + list(SANDBOX_READ_ONLY)
 
     def _environment(self) -> dict[str, str]:
@@ -267,6 +270,9 @@ class Zygote:
         try:
             if process.pid is None:
                 raise OSError("no hello from the job's process")
+            if process.scratch and job.kind == "student" and job.slug in self.support_dirs:
+                # Before the job reads its header, so before it runs anything.
+                copy_support_files(self.support_dirs[job.slug], Path(process.scratch, SCRATCH_WORK))
             if self.host.cgroups:
                 process.cgroup = self.host.cgroups.create(
                     job.memory_bytes, job.max_processes + JOB_HELPER_PROCESSES
@@ -286,8 +292,10 @@ class Zygote:
             **job.content,
             "kind": job.kind,
             "blobs": [[name, len(data)] for name, data in job.blobs.items()],
-            "scratch": f"{process.scratch}/work" if process.scratch else SANDBOX_SCRATCH,
+            "scratch": f"{process.scratch}/{SCRATCH_WORK}" if process.scratch else SANDBOX_SCRATCH,
             "data_dir": self._data_dir_for(job.slug),
+            # Only the student's notebook works beside them; the clean evaluator never sees them.
+            "support": self._support_for(job.slug) if job.kind == "student" else None,
             "cpu_seconds": job.cpu_seconds,
             "memory_bytes": 0 if process.cgroup else job.memory_bytes,
             # Its /tmp and /dev/shm: filling them exceeds its memory (they are charged to its cgroup) first.
@@ -308,6 +316,13 @@ class Zygote:
             return None
         return f"{SANDBOX_ROOT}/data/{slug}" if self.host.bwrap else str(self.data_dirs[slug])
 
+    def _support_for(self, slug: str) -> dict[str, Any] | None:
+        """Where the zygote finds the support files, and which of them it binds beside the notebook. Without
+        bubblewrap it binds none: `_start_job` has copied them there."""
+        if slug not in self.support_dirs or not self.host.bwrap:
+            return None
+        return {"folder": f"{SANDBOX_ROOT}/support/{slug}", "names": support_entries(self.support_dirs[slug])}
+
     def _exit_code(self, timeout: float) -> int | None:
         message = self._receive(timeout)
         if message is None or not message.startswith(b"exit "):
@@ -322,6 +337,8 @@ class Zygote:
                 os.killpg(process.pid, signal.SIGKILL)
         process.channel.close()
         if process.scratch:
+            # Support files are copied there read-only; their folders must be writable again to go.
+            subprocess.run(["chmod", "-R", "u+rwX", process.scratch], stderr=subprocess.DEVNULL, check=False)
             subprocess.run(["rm", "-rf", process.scratch], check=False)
 
     def close(self) -> None:

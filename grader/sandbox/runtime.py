@@ -172,6 +172,8 @@ def configure(header: dict) -> None:
     scratch = header["scratch"]
     os.makedirs(scratch, exist_ok=True)
     os.chdir(scratch)
+    # As in Jupyter, the notebook's folder is importable: the course's own modules (support files) lie there.
+    sys.path.insert(0, "")
     os.environ["HOME"] = scratch  # Keras and friends write under ~; keep that in this job's scratch
     if header.get("data_dir"):
         os.symlink(header["data_dir"], os.path.join(scratch, "data"))

@@ -7,8 +7,9 @@ runs a job's code itself, so no job can leave anything behind for the next one i
 Each job's process gets new user, mount, PID, network, IPC and UTS namespaces, a fresh /tmp and
 /dev/shm (the only places it can write), a /proc that shows only its own processes, and no capabilities:
 it cannot see, signal or trace the zygote or any other job, and the mounts it inherits, read-only, are
-locked in place. It says hello on its results channel (the host reads its PID from the socket's credentials
-and moves it into the job's cgroup), and only then reads its job.
+locked in place, as are the assignment's support files, bound read-only into its working folder. It says
+hello on its results channel (the host reads its PID from the socket's credentials and moves it into the
+job's cgroup), and only then reads its job.
 """
 
 import ctypes
@@ -30,8 +31,25 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_PRIVATE = 1 << 18
 MS_REC = 0x4000
+MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_BIND = 4096
+MS_RELATIME = 1 << 21
+# A bind mount keeps these flags of the mount it comes from, which may have locked them: remounting it
+# read-only must repeat them (as statvfs reports them, and as mount takes them).
+KEPT_MOUNT_FLAGS = (
+    (os.ST_NOSUID, MS_NOSUID),
+    (os.ST_NODEV, MS_NODEV),
+    (os.ST_NOEXEC, MS_NOEXEC),
+    (os.ST_NOATIME, MS_NOATIME),
+    (os.ST_NODIRATIME, MS_NODIRATIME),
+    (os.ST_RELATIME, MS_RELATIME),
+)
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 PR_CAPBSET_DROP = 24
@@ -104,7 +122,7 @@ def _job_process(fds: list[int], isolated: bool, libraries: list) -> None:
         os.write(runtime.CHANNEL_FD, b"\0")
         header, blobs = runtime.read_job()
         if isolated:
-            _enter_namespaces(scratch_bytes=header["scratch_bytes"])
+            _enter_namespaces(header["scratch_bytes"], header["scratch"], header.get("support"))
     except BaseException as error:  # noqa: BLE001 - whatever failed, the zygote must not run on in this child
         os.write(2, f"the sandbox could not start the job: {error}\n".encode())
         os._exit(70)
@@ -117,12 +135,13 @@ def _job_process(fds: list[int], isolated: bool, libraries: list) -> None:
         os._exit(70)  # never fall back into the zygote's loop
 
 
-def _enter_namespaces(scratch_bytes: int) -> None:
+def _enter_namespaces(scratch_bytes: int, scratch: str, support: dict | None) -> None:
     """Becomes PID 1's child in fresh namespaces; returns in the process that runs the job.
 
     Its /tmp and /dev/shm, each of `scratch_bytes` at most (its memory limit: their pages are charged to
     its memory cgroup, where there is one), are the only places it can write: everything else was made
-    read-only by bubblewrap. They are freed when its last process ends.
+    read-only by bubblewrap. They are freed when its last process ends. The support files (the host's
+    `support` header) are bound into `scratch`, its working folder.
     """
     uid, gid = os.getuid(), os.getgid()
     _checked(
@@ -144,12 +163,35 @@ def _enter_namespaces(scratch_bytes: int) -> None:
                 MS_NOSUID | MS_NODEV,
                 b"mode=0700,size=%d,nr_inodes=%d" % (scratch_bytes, SCRATCH_INODES),
             )
+    if support:
+        _bind_support_files(support, scratch)
     os.chdir("/tmp")  # the zygote's own /tmp, the working folder it was forked in, is out of reach
     _exit_with(_forked_child_status())  # this process stays outside the new PID namespace
     # The first process in the new PID namespace: when it ends, the kernel kills everything left in it.
     _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV, None)
     _exit_with(_forked_child_status())
     _drop_capabilities()
+
+
+def _bind_support_files(support: dict, scratch: str) -> None:
+    """Each support file and folder appears in the working folder on a read-only bind mount: it cannot be
+    written, and, a mount point, neither removed nor replaced; the job keeps no capability to unmount it."""
+    os.makedirs(scratch, exist_ok=True)
+    for name in support["names"]:
+        source, target = os.path.join(support["folder"], name), os.path.join(scratch, name)
+        if os.path.islink(source):
+            continue  # the host lists only files and folders; this one changed since
+        if os.path.isdir(source):
+            os.mkdir(target)
+        elif os.path.isfile(source):
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444))
+        else:
+            continue
+        _mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None)
+        kept = os.statvfs(target).f_flag
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        flags |= sum(mount_flag for statvfs_flag, mount_flag in KEPT_MOUNT_FLAGS if kept & statvfs_flag)
+        _mount(b"none", target.encode(), None, flags, None)
 
 
 def _forked_child_status() -> int | None:
