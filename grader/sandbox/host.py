@@ -48,7 +48,8 @@ class Host:
             "no_network": isolated,
             "private_filesystem": isolated,
             "private_process_tree": isolated,
-            "unprivileged_user": self.drops_privileges or os.getuid() != 0,
+            # Without bubblewrap, the job runs as the grader itself.
+            "unprivileged_user": bool(self.as_sandbox_user()) or os.getuid() != 0,
             "memory_cgroup": self.cgroups is not None,
             "pids_cgroup": self.cgroups is not None,
             "resource_limits": True,

@@ -100,5 +100,5 @@ def test_a_job_that_ends_itself_leaves_the_same_zygote_ready_for_the_next(probe)
         assert set(zygote_pids()) - others == zygote
     assert ended.status is Status.GRADED
     assert "ended the grading process early" in ended.message
-    assert ended.timings["run"] < 5
+    assert ended.timings["run"] < probe.limits.wall_seconds  # not left to run into the wall limit
     assert after.score == after.max_score
