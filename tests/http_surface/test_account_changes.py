@@ -99,6 +99,10 @@ def test_a_roster_is_read_into_names_by_email(roster: str, students: dict[str, s
                 "line 3: the name of y@example.com must be 1 to 200 printable characters",
             ],
         ),
+        (
+            "email,name\nx@example.com\nbad,A\n",
+            ["line 2: 1 columns where the header has 2", "line 3: 'bad' is not an email address"],
+        ),
     ],
     ids=[
         "no-email",
@@ -114,6 +118,7 @@ def test_a_roster_is_read_into_names_by_email(roster: str, students: dict[str, s
         "empty",
         "huge-field",
         "two-problems",
+        "columns-then-more",
     ],
 )
 def test_a_bad_roster_is_refused_with_each_reason(roster: str, problems: list[str]) -> None:

@@ -2,16 +2,19 @@
 heartbeat's recoveries (dead workers, gradings never sent, a broker that lost its data), attempts given
 back to the queue, reports for gradings that cannot be graded, and deliveries given up on."""
 
+import logging
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from queue import Empty
 
 import pytest
 import redis
-from helpers import WEEK1, Login, RedisServer, free_port, latest_grading, submit
+from helpers import WEEK1, Login, RedisServer, free_port, latest_grading, submit, wait_until
 
 from grader import GRADER_VERSION, Catalog, GradeReport, Status
+from workers.canary import Canaries
 from workers.database import session_scope
 from workers.delivery import give_up
 from workers.grading import (
@@ -96,7 +99,7 @@ def heartbeat_of(settings: Settings, worker: str) -> tuple[float, object, bool]:
 
 
 def test_a_tick_requeues_what_dead_workers_held_and_sends_what_was_never_sent(
-    settings: Settings, student: Login, solution: bytes
+    settings: Settings, student: Login, solution: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     heartbeat = Heartbeat(settings, "recovering@host", recovers_gradings=True)
     heartbeat.tick()  # a first tick on Redis sends again what was queued before it: nothing yet
@@ -111,14 +114,20 @@ def test_a_tick_requeues_what_dead_workers_held_and_sends_what_was_never_sent(
     running_under(settings, live_workers, "busy@host")
     stored_long_ago(settings, never_sent, sent=False)
     stored_long_ago(settings, sent_long_ago, sent=True)
+    stored_long_ago(settings, live_workers, sent=False)
     with session_scope(settings.database_url) as session:
         session.get_one(Grading, just_stored).enqueued_at = None
 
-    heartbeat.tick()
+    with caplog.at_level(logging.WARNING, "workers.heartbeat"):
+        heartbeat.tick()
 
     assert sorted(sent_gradings(settings)) == sorted([dead_workers, never_sent])
+    assert sorted(caplog.messages) == sorted(
+        f"requeueing grading {grading_id} (its worker died or it was never sent)"
+        for grading_id in [dead_workers, never_sent]
+    )
     assert state_of(settings, dead_workers) == (GradingState.QUEUED, True, "gone@host")
-    assert state_of(settings, live_workers) == (GradingState.RUNNING, True, "busy@host")
+    assert state_of(settings, live_workers) == (GradingState.RUNNING, False, "busy@host")
     assert state_of(settings, never_sent) == (GradingState.QUEUED, True, None)
     assert state_of(settings, just_stored) == (GradingState.QUEUED, False, None)
     assert state_of(settings, sent_long_ago) == (GradingState.QUEUED, True, None)
@@ -141,6 +150,14 @@ def test_a_worker_that_does_not_recover_only_beats(
     assert 0 <= seconds < 60 and (canaries, uncapped) == (None, True)
 
 
+def test_a_first_beat_records_the_workers_canaries_and_caps(settings: Settings) -> None:
+    record = [{"assignment": WEEK1, "passed": False}]
+    with session_scope(settings.database_url) as session:
+        beat(session, "w@host", record, uncapped=True)
+    seconds, canaries, uncapped = heartbeat_of(settings, "w@host")
+    assert 0 <= seconds < 60 and (canaries, uncapped) == (record, True)
+
+
 def test_a_beat_overwrites_the_last_one(settings: Settings) -> None:
     last_seen(settings, "w@host", minutes_ago=30)
     record = [{"assignment": WEEK1, "passed": False}]
@@ -151,6 +168,58 @@ def test_a_beat_overwrites_the_last_one(settings: Settings) -> None:
     with session_scope(settings.database_url) as session:
         beat(session, "w@host", None)
     assert heartbeat_of(settings, "w@host")[1:] == (None, False)
+
+
+def failing_grader(notebook: bytes, assignment: object) -> GradeReport:
+    raise RuntimeError("no TensorFlow here")
+
+
+def test_a_tick_stores_the_latest_verdict_of_each_canary(settings: Settings) -> None:
+    canaries = Canaries(retry_seconds=60)
+    canaries.check(Catalog().get(WEEK1), failing_grader)
+    (verdict,) = canaries.records()
+    assert (verdict["assignment"], verdict["passed"], verdict["failures"]) == (WEEK1, False, 1)
+    Heartbeat(settings, "w@host", recovers_gradings=False, canaries=canaries).tick()
+    assert heartbeat_of(settings, "w@host")[1] == [verdict]
+
+
+def beats_of(settings: Settings, worker: str) -> datetime | None:
+    with session_scope(settings.database_url) as session:
+        heartbeat = session.get(WorkerHeartbeat, worker)
+        return None if heartbeat is None else heartbeat.seen_at
+
+
+def test_the_heartbeat_thread_beats_until_stopped_and_never_holds_the_process(settings: Settings) -> None:
+    often = settings.model_copy(update={"worker_heartbeat_seconds": 0.05})
+    heartbeat = Heartbeat(often, "w@host", recovers_gradings=False)
+    assert (heartbeat.name, heartbeat.daemon) == ("tfgrade-heartbeat", True)
+    heartbeat.start()
+    try:
+        wait_until(lambda: beats_of(settings, "w@host") is not None, 30, "a first heartbeat")
+        first = beats_of(settings, "w@host")
+        wait_until(lambda: beats_of(settings, "w@host") != first, 30, "a second heartbeat")
+    finally:
+        heartbeat.stop()
+        heartbeat.join(30)
+    assert not heartbeat.is_alive()
+
+
+def test_a_heartbeat_that_fails_says_so_and_tries_again(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    unreachable = settings.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path}/missing/db.sqlite", "worker_heartbeat_seconds": 0.05}
+    )
+    heartbeat = Heartbeat(unreachable, "w@host", recovers_gradings=False)
+    with caplog.at_level(logging.ERROR, "workers.heartbeat"):
+        heartbeat.start()
+        try:
+            wait_until(lambda: len(caplog.messages) >= 2, 30, "two failed heartbeats")
+        finally:
+            heartbeat.stop()
+            heartbeat.join(30)
+    assert set(caplog.messages) == {"heartbeat failed; retrying"}
+    assert not heartbeat.is_alive()
 
 
 @pytest.fixture
@@ -165,7 +234,7 @@ def on_redis(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def test_after_the_broker_loses_its_data_every_queued_grading_is_sent_again_at_once(
-    on_redis: Settings, student: Login, solution: bytes
+    on_redis: Settings, student: Login, solution: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = on_redis
     heartbeat = Heartbeat(settings, "recovering@host", recovers_gradings=True)
@@ -183,10 +252,15 @@ def test_after_the_broker_loses_its_data_every_queued_grading_is_sent_again_at_o
     assert sent_gradings(settings) == []
 
     redis.Redis.from_url(settings.broker_url).flushall()
-    heartbeat.tick()
+    with caplog.at_level(logging.WARNING, "workers.heartbeat"):
+        heartbeat.tick()
 
     # Stored a moment ago, the waiting grading is sent without the usual grace for the API to send it.
     assert sent_gradings(settings) == [waiting]
+    assert caplog.messages == [
+        "the broker lost its data; sending 1 queued gradings again",
+        f"requeueing grading {waiting} (its worker died or it was never sent)",
+    ]
     assert state_of(settings, waiting) == (GradingState.QUEUED, True, None)
     assert state_of(settings, graded) == (GradingState.DONE, True, None)
     assert state_of(settings, being_graded) == (GradingState.RUNNING, True, "busy@host")
@@ -194,23 +268,46 @@ def test_after_the_broker_loses_its_data_every_queued_grading_is_sent_again_at_o
     assert sent_gradings(settings) == []
 
 
+def test_a_loss_that_forgot_nothing_leaves_the_api_its_time_to_send(
+    on_redis: Settings, student: Login, solution: bytes
+) -> None:
+    settings = on_redis
+    heartbeat = Heartbeat(settings, "recovering@host", recovers_gradings=True)
+    heartbeat.tick()
+    just_stored = queued(settings, student, solution)
+    with session_scope(settings.database_url) as session:
+        session.get_one(Grading, just_stored).enqueued_at = None
+    redis.Redis.from_url(settings.broker_url).flushall()
+    heartbeat.tick()
+    assert sent_gradings(settings) == []
+    assert state_of(settings, just_stored) == (GradingState.QUEUED, False, None)
+
+
 def test_an_attempt_given_back_goes_to_the_queue_and_is_marked_sent(
-    settings: Settings, student: Login, solution: bytes
+    settings: Settings, student: Login, solution: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     grading_id = queued(settings, student, solution)
     claim = running_under(settings, grading_id, "w@host")
-    retry_later(settings, claim)
+    with caplog.at_level(logging.WARNING, "workers.grading"):
+        retry_later(settings, claim)
     assert sent_gradings(settings) == [grading_id]
     assert state_of(settings, grading_id) == (GradingState.QUEUED, True, "w@host")
+    assert caplog.messages == [f"grading {grading_id} failed on the grader's side; attempt 1 given back"]
 
 
 def test_an_attempt_given_back_while_the_broker_is_away_is_left_for_a_heartbeat_to_send(
-    settings: Settings, student: Login, solution: bytes
+    settings: Settings, student: Login, solution: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     grading_id = queued(settings, student, solution)
     claim = running_under(settings, grading_id, "w@host")
-    retry_later(settings.model_copy(update={"broker_url": f"redis://127.0.0.1:{free_port()}/0"}), claim)
+    away = settings.model_copy(update={"broker_url": f"redis://127.0.0.1:{free_port()}/0"})
+    with caplog.at_level(logging.WARNING, "workers.grading"):
+        retry_later(away, claim)
     assert state_of(settings, grading_id) == (GradingState.QUEUED, False, "w@host")
+    assert caplog.messages == [
+        f"grading {grading_id} failed on the grader's side; attempt 1 given back",
+        f"broker unavailable; grading {grading_id} will be sent by a worker",
+    ]
 
 
 def test_an_attempt_another_worker_has_taken_over_is_not_given_back(
