@@ -308,6 +308,7 @@ def test_an_attempt_given_back_while_the_broker_is_away_is_left_for_a_heartbeat_
         f"grading {grading_id} failed on the grader's side; attempt 1 given back",
         f"broker unavailable; grading {grading_id} will be sent by a worker",
     ]
+    assert isinstance(caplog.records[1].exc_info, tuple)  # the broker's own error, for the operator
 
 
 def test_an_attempt_another_worker_has_taken_over_is_not_given_back(
