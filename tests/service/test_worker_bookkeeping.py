@@ -84,6 +84,11 @@ def stored_long_ago(settings: Settings, grading_id: int, *, sent: bool) -> None:
         grading.enqueued_at = grading.created_at if sent else None
 
 
+def already_done(settings: Settings, grading_id: int) -> None:
+    with session_scope(settings.database_url) as session:
+        session.get_one(Grading, grading_id).state = GradingState.DONE
+
+
 def state_of(settings: Settings, grading_id: int) -> tuple[str, bool, str | None]:
     """The grading's state, whether it is marked as sent, and the worker it was last given to."""
     with session_scope(settings.database_url) as session:
@@ -245,8 +250,7 @@ def test_after_the_broker_loses_its_data_every_queued_grading_is_sent_again_at_o
     being_graded = queued(settings, student, solution)
     last_seen(settings, "busy@host", minutes_ago=0)
     running_under(settings, being_graded, "busy@host")
-    with session_scope(settings.database_url) as session:
-        session.get_one(Grading, graded).state = GradingState.DONE
+    already_done(settings, graded)
 
     heartbeat.tick()  # the broker still holds its data: nothing is sent again
     assert sent_gradings(settings) == []
@@ -331,8 +335,8 @@ def test_a_restarted_worker_takes_back_only_what_its_own_name_was_running(
     running_under(settings, mine, "w@host")
     running_under(settings, theirs, "other@host")
     running_under(settings, done, "w@host")
+    already_done(settings, done)
     with session_scope(settings.database_url) as session:
-        session.get_one(Grading, done).state = GradingState.DONE
         session.get_one(Grading, mine).enqueued_at = None
     with session_scope(settings.database_url) as session:
         assert orphaned_gradings(session, worker="w@host") == [mine]
@@ -346,8 +350,7 @@ def test_only_a_grading_still_waiting_names_its_assignment(
 ) -> None:
     waiting = queued(settings, student, solution)
     done = queued(settings, student, solution)
-    with session_scope(settings.database_url) as session:
-        session.get_one(Grading, done).state = GradingState.DONE
+    already_done(settings, done)
     with session_scope(settings.database_url) as session:
         assert waiting_assignment(session, waiting) == WEEK1
         assert waiting_assignment(session, done) is None
