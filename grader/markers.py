@@ -30,7 +30,10 @@ def asks_to_stop_grading(source: str) -> bool:
 
 
 def _is_marker_tail(tail: str) -> bool:
-    return tail.lstrip().lstrip("#").removesuffix("\n").rstrip(" \t") == ""
+    """Blanks and #s, then at most a note in parentheses (`### START CODE HERE ### (≈ 2 lines of code)`),
+    which many course notebooks put there."""
+    rest = tail.lstrip().lstrip("#").removesuffix("\n").strip(" \t")
+    return rest == "" or (rest.startswith("(") and rest.endswith(")") and rest.count(")") == 1)
 
 
 def _marker(pattern: re.Pattern[str], line: str) -> re.Match[str] | None:

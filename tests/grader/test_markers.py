@@ -8,6 +8,8 @@ VARIANTS = [
     ("    ## START CODE HERE ###", "    ## END CODE HERE ###"),
     ("### START CODE HERE ###", "### END CODE HERE ###"),
     ("\t### START CODE HERE", "\t### END CODE HERE ##"),
+    ("    ### START CODE HERE ### (≈ 2 lines of code)", "    ### END CODE HERE ###"),
+    ("    ### START CODE HERE (≈ 1 line)", "    ### END CODE HERE ### (done)"),
 ]
 
 
@@ -34,6 +36,19 @@ def test_unbalanced_markers_are_not_a_region() -> None:
 
 def test_a_comment_that_merely_mentions_the_marker_is_not_one() -> None:
     assert find_regions(["# write your code after ### START CODE HERE", "x = 1"]) == ()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "### START CODE HERE ### x = 1",
+        "### START CODE HERE ### (≈ 2 lines) x = 1",
+        "### START CODE HERE ### (unclosed",
+        "### START CODE HERE here",
+    ],
+)
+def test_text_after_a_marker_is_a_marker_only_as_a_note_in_parentheses(line: str) -> None:
+    assert find_regions([line, "x = 1", "### END CODE HERE ###"]) is None
 
 
 def test_headers_for_functions_and_classes_even_below_an_import() -> None:
