@@ -9,10 +9,11 @@ echo "== ruff"
 echo "== mypy"
 .venv/bin/mypy
 # The slow stage (faults under real processes) runs first, so that the run's closing lines are those of
-# the main suite. pytest exits 5 when a stage selects no test; that stage has nothing to fail.
+# the main suite. Its tests mostly wait for processes to start, die and recover, each on a service of its
+# own, so two run at once. pytest exits 5 when a stage selects no test; that stage has nothing to fail.
 status=0
 echo "== slow tests (faults)"
-.venv/bin/pytest -q -m slow -p no:cacheprovider "$@" || { code=$?; [ "$code" -eq 5 ] || status=$code; }
+.venv/bin/pytest -q -m slow -p no:cacheprovider -n 2 "$@" || { code=$?; [ "$code" -eq 5 ] || status=$code; }
 echo "== tests"
 .venv/bin/pytest -q -m "not slow" -p no:cacheprovider "$@" || status=$?
 exit "$status"

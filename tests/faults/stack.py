@@ -44,7 +44,9 @@ _databases = itertools.count(1)
 class Stack:
     """API, grading workers and a Redis for one test; each can be killed and started again."""
 
-    def __init__(self, root: Path, server_url: str, receiver: Receiver, exits: ExitStack) -> None:
+    def __init__(
+        self, root: Path, server_url: str, receiver: Receiver, exits: ExitStack, settings: dict[str, str]
+    ) -> None:
         self.root = root
         self.exits = exits
         self.lms = receiver
@@ -64,6 +66,7 @@ class Stack:
             "TFGRADE_WORKER_STALE_SECONDS": str(STALE_SECONDS),
             "TFGRADE_DELIVERY_BACKOFF_SECONDS": "0.5",
             "TFGRADE_DELIVERY_MAX_RETRIES": "6",
+            **settings,
         }
         tfgrade(self.env, "migrate")
         self.settings = settings_from(self.env)
