@@ -16,6 +16,11 @@ if [ "$#" -eq 0 ]; then
     rm -rf mutants
 fi
 start=$(date +%s)
+# Every mutant's pytest session copies one database migrated here, instead of migrating its own.
+migrated=$(mktemp -d)
+trap 'rm -rf "$migrated"' EXIT
+TFGRADE_SECRET_KEY=mutation TFGRADE_DATA_DIR="$migrated/data" .venv/bin/tfgrade migrate >/dev/null
+export TFGRADE_TEST_MIGRATED_SQLITE_DIR="$migrated/data"
 # The service tests run on the embedded SQLite alone: the logic under test is the same on PostgreSQL.
 TFGRADE_TEST_BACKENDS=sqlite nice -n "${MUTATION_NICE:-15}" .venv/bin/mutmut run --max-children "$children" "$@" >mutants.log 2>&1 || {
     tail -n 40 mutants.log

@@ -64,9 +64,14 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture(scope="session")
 def migrated_env(backend: Backend) -> dict[str, str]:
-    """Migrated once per backend, then only copied: no test sees what another one left."""
+    """Migrated once per backend, then only copied: no test sees what another one left. Mutation testing
+    starts a pytest session per mutant and names a data folder it migrated once (migrations are not mutated)."""
     env = backend.new_env("migrated")
-    tfgrade(env, "migrate")
+    premigrated = os.environ.get("TFGRADE_TEST_MIGRATED_SQLITE_DIR")
+    if premigrated and isinstance(backend, SqliteBackend):
+        shutil.copytree(premigrated, env["TFGRADE_DATA_DIR"])
+    else:
+        tfgrade(env, "migrate")
     return env
 
 
