@@ -4,10 +4,11 @@ import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from grader.authoring import Registry, collect
 from grader.notebook import read_notebook
+from grader.runtimes import find_runtime
 from grader.support import SUPPORT_FOLDER
 
 ScorePolicy = Literal["best", "latest"]
@@ -45,6 +46,7 @@ class Assignment:
     limits: Limits
     exercises: tuple[Exercise, ...]
     directory: Path
+    runtime: str | None = None  # the locked environment it is graded in (grader/runtimes.py); None: .venv's
 
     @property
     def template_path(self) -> Path:
@@ -107,9 +109,21 @@ def load_assignment(directory: Path) -> Assignment:
                 Exercise(name=item["name"], points=float(item["points"])) for item in config["exercises"]
             ),
             directory=directory.resolve(),
+            runtime=_runtime(config, config_path),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise AssignmentError(f"{config_path}: invalid or missing field {error}") from error
+
+
+def _runtime(config: dict[str, Any], config_path: Path) -> str | None:
+    """The runtime the assignment names, refused here if no lock defines it; whether it is built is the
+    validation's question (an unbuilt runtime stops its own assignment's grading, not the catalog)."""
+    if "runtime" not in config:
+        return None
+    try:
+        return find_runtime(config["runtime"]).name
+    except ValueError as error:
+        raise AssignmentError(f"{config_path}: {error}") from None
 
 
 def load_checks(path: Path, slug: str) -> Registry:
@@ -146,6 +160,11 @@ class Catalog:
 
     def data_dirs(self) -> dict[str, Path]:
         return {slug: a.data_dir for slug, a in self.assignments.items() if a.data_dir.is_dir()}
+
+    def runtimes(self) -> list[str | None]:
+        """The runtimes its assignments are graded in, the default one (None) first; None alone when empty."""
+        named = {assignment.runtime for assignment in self.assignments.values()}
+        return sorted(named or {None}, key=lambda name: (name is not None, name or ""))
 
     def support_dirs(self) -> dict[str, Path]:
         return {

@@ -20,7 +20,7 @@ from grader.judge import judge, without_results
 from grader.notebook import NotGradable, read_notebook
 from grader.outcome import interpret
 from grader.report import GradeReport, Status
-from grader.sandbox.host import Host, detect_host
+from grader.sandbox.host import Host, detect_host, runtime_host
 from grader.sandbox.pool import SandboxPool
 from grader.sandbox.process import Zygote
 from grader.version import GRADER_VERSION
@@ -86,7 +86,7 @@ def _run_and_judge(
         registry.fresh_inputs(np.random.default_rng(secrets.randbits(64))) if registry.fresh_inputs else {}
     )
     with timings.phase("sandbox_start"):
-        zygote = pool.acquire(assignment.slug) if pool else _zygote_for(host, assignment)
+        zygote = pool.acquire(assignment.slug, assignment.runtime) if pool else _zygote_for(host, assignment)
         ready = zygote.wait_ready(READY_TIMEOUT_SECONDS)
     try:
         if not ready:
@@ -147,9 +147,11 @@ def _run_and_judge(
 
 
 def _zygote_for(host: Host, assignment: Assignment) -> Zygote:
-    """A zygote for this grading only, when no pool keeps them warm."""
+    """A zygote of the assignment's runtime for this grading only, when no pool keeps them warm."""
     slug = assignment.slug
-    return Zygote(host, {slug: assignment.data_dir}, {slug: assignment.support_dir})
+    return Zygote(
+        runtime_host(host, assignment.runtime), {slug: assignment.data_dir}, {slug: assignment.support_dir}
+    )
 
 
 def _evaluate(

@@ -7,6 +7,7 @@ from grader.judge import check_points
 from grader.matching import exercise_cells
 from grader.notebook import read_notebook
 from grader.report import GradeReport, Status
+from grader.runtimes import runtime_problem
 from grader.sandbox.host import detect_host
 from grader.support import support_problems
 
@@ -36,6 +37,8 @@ class Validation:
 
 def structure_problems(assignment: Assignment) -> list[str]:
     problems = []
+    if (unavailable := runtime_problem(assignment.runtime)) is not None:
+        problems.append(unavailable)
     template = read_notebook(assignment.template_path.read_bytes(), max_bytes=TEMPLATE_MAX_BYTES)
     in_template = [cell.name for cell in exercise_cells(template)]
     declared = [exercise.name for exercise in assignment.exercises]

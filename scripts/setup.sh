@@ -60,10 +60,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ] || [ ! -x .venv/bin/tfgrade
     echo "$lock_hash" >"$stamp"
 fi
 
+# The grading runtimes that assignments name (`runtime =` in assignment.toml), each from its own lock.
+./scripts/runtimes.sh
+
 # The sandbox user starts bubblewrap itself and must be able to reach the interpreter and the
 # environment it binds read-only; it gets traversal rights (not listing) on their parent folders.
 base_prefix=$(.venv/bin/python -c 'import sys; print(sys.base_prefix)')
-for target in "$base_prefix" "$PWD/.venv" "$PWD/assignments"; do
+for target in "$base_prefix" "$PWD/.venv" "$PWD/.runtimes/." "$PWD/assignments"; do
     folder=$(dirname "$target")
     while [ "$folder" != "/" ]; do
         if ! runuser -u "$SANDBOX_USER" -- test -x "$folder" 2>/dev/null; then

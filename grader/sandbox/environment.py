@@ -44,8 +44,9 @@ class SandboxPython:
 
 
 @cache
-def sandbox_python(executable: str, prefix: str, base_prefix: str) -> SandboxPython:
-    """How a sandbox sees the interpreter `executable` of the environment at `prefix` (sys.prefix)."""
+def sandbox_python(executable: str, prefix: str, base_prefix: str, *, whole: bool = False) -> SandboxPython:
+    """How a sandbox sees the interpreter `executable` of the environment at `prefix` (sys.prefix): with
+    only the distributions grading needs from its site-packages, or with all of them if `whole`."""
     base_prefix = os.path.realpath(base_prefix)
     if _under(base_prefix, REPLACED_PER_JOB):
         raise SandboxPythonUnavailable(
@@ -68,7 +69,10 @@ def sandbox_python(executable: str, prefix: str, base_prefix: str) -> SandboxPyt
     else:
         inside = {folder: folder for folder in site_dirs}
         sandbox_executable = executable
-    for folder, parts in _runtime_files(tuple(site_dirs)):
+    bound: list[SiteFile] = (
+        [(folder, ()) for folder in site_dirs] if whole else _runtime_files(tuple(site_dirs))
+    )
+    for folder, parts in bound:
         mounts += ["--ro-bind", os.path.join(folder, *parts), os.path.join(inside[folder], *parts)]
     for folder in hidden:
         mounts += ["--remount-ro", folder]

@@ -4,9 +4,10 @@ import os
 import pwd
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
+from grader.runtimes import RuntimeUnavailable, find_runtime
 from grader.sandbox.cgroup_setup import find_cgroup_tree
 from grader.sandbox.cgroups import CgroupTree
 from grader.sandbox.environment import SandboxPython, sandbox_python
@@ -24,10 +25,12 @@ class Host:
     python: str
     prefix: str  # sys.prefix: the virtual environment, if there is one
     base_prefix: str
+    runtime: str | None = None  # the grading runtime `python` belongs to; None: the project's own
 
     def sandbox_python(self) -> SandboxPython:
         """The interpreter inside bubblewrap, and the mounts that give it only what grading needs."""
-        return sandbox_python(self.python, self.prefix, self.base_prefix)
+        # A runtime holds only what its lock pins for grading, so all of it is bound.
+        return sandbox_python(self.python, self.prefix, self.base_prefix, whole=self.runtime is not None)
 
     @property
     def drops_privileges(self) -> bool:
@@ -75,6 +78,22 @@ def detect_host() -> Host:
         python=sys.executable,
         prefix=sys.prefix,
         base_prefix=sys.base_prefix,
+    )
+
+
+def runtime_host(host: Host, runtime: str | None) -> Host:
+    """`host` with the interpreter of the grading runtime `runtime` (None: the host itself)."""
+    if runtime is None:
+        return host
+    found = find_runtime(runtime)
+    if (problem := found.problem()) is not None:
+        raise RuntimeUnavailable(problem)
+    return replace(
+        host,
+        runtime=runtime,
+        python=str(found.python),
+        prefix=str(found.prefix),
+        base_prefix=found.base_prefix(),
     )
 
 
