@@ -2,9 +2,13 @@
 
 from dataclasses import dataclass
 
+from grader.clean_text import clean_text
+from grader.dataflow import cell_names
 from grader.markers import asks_to_stop_grading, outside_regions, region_text, reindent
 from grader.matching import ExerciseCell, match_exercises
 from grader.notebook import Notebook, NotGradable
+
+LABEL_CHARACTERS = 60
 
 
 @dataclass(frozen=True)
@@ -12,6 +16,17 @@ class ProgramCell:
     source: str
     exercise: str | None
     is_exercise_cell: bool
+    position: int = 0  # 1-based, among all the notebook's cells: the student's for theirs, the template's
+    provides: frozenset[str] = frozenset()  # what an exercise's cell is meant to define (its exercise's name)
+
+    @property
+    def label(self) -> str:
+        """The cell as a student finds it: its position and its first line."""
+        first = next((line.strip() for line in self.source.split("\n") if line.strip()), "")
+        first = clean_text(first)
+        if len(first) > LABEL_CHARACTERS:
+            first = first[: LABEL_CHARACTERS - 1] + "…"
+        return f"cell {self.position} (`{first}`)"
 
 
 @dataclass(frozen=True)
@@ -45,7 +60,9 @@ def assemble(template: Notebook, student: Notebook) -> Program:
         match = by_template_cell.get(cell.index)
         if match is None:
             if stopped_after is None:
-                cells.append(ProgramCell(_without_magics(cell.source), current_exercise, False))
+                cells.append(
+                    ProgramCell(_without_magics(cell.source), current_exercise, False, cell.index + 1)
+                )
             continue
         current_exercise = match.template.name
         if stopped_after is not None:
@@ -66,7 +83,13 @@ def assemble(template: Notebook, student: Notebook) -> Program:
             )
         else:
             cells.append(
-                ProgramCell(_without_magics(_splice(match.template, match.student)), current_exercise, True)
+                ProgramCell(
+                    _without_magics(_splice(match.template, match.student)),
+                    current_exercise,
+                    True,
+                    match.student.cell.index + 1,
+                    _provides(current_exercise, match.template),
+                )
             )
         if asks_to_stop_grading(match.student.cell.source):
             stopped_after = current_exercise
@@ -90,6 +113,12 @@ def _splice(template: ExerciseCell, student: ExerciseCell) -> str:
         )
         lines[template_region.start : template_region.end] = code
     return "\n".join(lines)
+
+
+def _provides(exercise: str, template: ExerciseCell) -> frozenset[str]:
+    """The exercise's name (a graded cell's header names what it defines), and what the template's cell
+    binds when its placeholders leave it valid Python."""
+    return frozenset({exercise}) | cell_names(_without_magics(template.cell.source)).binds
 
 
 def _untouched(template: ExerciseCell, student: ExerciseCell) -> bool:

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from grader.assemble import Program
+from grader.assemble import Program, ProgramCell
 from grader.assignment import Assignment
+from grader.dataflow import cell_names
 from grader.evidence import ExportedModel
 from grader.sandbox.arrays import archive
 from grader.sandbox.process import Job, JobKind
@@ -27,10 +28,7 @@ def student_job(
         threads,
         kind="student",
         content={
-            "cells": [
-                {"source": cell.source, "exercise": cell.exercise, "is_exercise_cell": cell.is_exercise_cell}
-                for cell in program.cells
-            ],
+            "cells": [_cell(cell) for cell in program.cells],
             "observations": [_source(o.function, o.name, o.exercise) for o in registry.observations],
             "exports": [_source(e.function, e.name, e.exercise) for e in registry.exports],
             "skipped_exercises": sorted(program.problems),
@@ -91,6 +89,18 @@ def _job(
         file_size_bytes=limits.file_size_mb * 1024**2,
         threads=threads,
     )
+
+
+def _cell(cell: ProgramCell) -> dict[str, Any]:
+    """A cell with the facts the sandbox's rule of blame needs, computed here, from the program."""
+    return {
+        "source": cell.source,
+        "exercise": cell.exercise,
+        "is_exercise_cell": cell.is_exercise_cell,
+        "label": cell.label,
+        "binds": sorted(cell_names(cell.source).binds),
+        "provides": sorted(cell.provides),
+    }
 
 
 def _source(function: Callable[..., Any], name: str, exercise: str) -> dict[str, str]:

@@ -1,8 +1,10 @@
 """Running the checks outside every sandbox, on the evidence, against the hidden expected values."""
 
+from collections.abc import Mapping
+
 from grader.assignment import Assignment
 from grader.authoring import Check, CheckContext, CheckFailed, ObservationUnavailable
-from grader.report import CheckResult, ExerciseResult, ExerciseStatus
+from grader.report import CheckResult
 
 
 def check_points(assignment: Assignment) -> dict[int, float]:
@@ -19,15 +21,15 @@ def check_points(assignment: Assignment) -> dict[int, float]:
 
 
 def judge(
-    assignment: Assignment, exercises: dict[str, ExerciseResult], context: CheckContext
+    assignment: Assignment, unchecked: Mapping[str, str], context: CheckContext
 ) -> tuple[CheckResult, ...]:
+    """Every check runs on the evidence, except those of the exercises in `unchecked` (whose code did not
+    run, failed, or was stopped), which fail with the reason. A check whose evidence is missing fails alone."""
     points = check_points(assignment)
     results = []
     for number, check in enumerate(assignment.registry.checks):
-        exercise = exercises.get(check.exercise)
-        if exercise is None or exercise.status is not ExerciseStatus.OK:
-            reason = exercise.message if exercise else "this exercise was not found"
-            results.append(_failed(check, points[number], f"Not checked: {reason}"))
+        if check.exercise in unchecked:
+            results.append(_failed(check, points[number], f"Not checked: {unchecked[check.exercise]}"))
             continue
         results.append(_run(check, points[number], context))
     return tuple(results)

@@ -18,8 +18,8 @@ from grader.intake import MAX_NOTEBOOK_BYTES, load_template, version_notices
 from grader.jobs import evaluator_job, probe_archive, student_job
 from grader.judge import judge, without_results
 from grader.notebook import NotGradable, read_notebook
-from grader.outcome import interpret
-from grader.report import GradeReport, Status
+from grader.outcome import Interpretation, interpret
+from grader.report import CheckResult, GradeReport, Status
 from grader.sandbox.host import Host, detect_host, runtime_host
 from grader.sandbox.pool import SandboxPool
 from grader.sandbox.process import Zygote
@@ -102,9 +102,15 @@ def _run_and_judge(
         evidence = student_evidence(
             outcome.messages, {o.name for o in registry.observations}, {e.name for e in registry.exports}
         )
-        if result.status is Status.GRADED and evidence.models:
+        # Models exported before a limit stopped the notebook are evaluated as well: their exercises finished.
+        exported = {
+            name: model
+            for name, model in evidence.models.items()
+            if exercise_of[name] not in result.unchecked
+        }
+        if result.status is not Status.ERROR and exported:
             with timings.phase("evaluate"):
-                models, model_errors = _evaluate(zygote, assignment, evidence.models, threads)
+                models, model_errors = _evaluate(zygote, assignment, exported, threads)
         else:
             models, model_errors = {}, {}
     finally:
@@ -122,17 +128,15 @@ def _run_and_judge(
             model_errors={**evidence.model_errors, **model_errors},
         )
         checks = (
-            judge(assignment, result.exercises, context)
-            if result.status is Status.GRADED
-            else without_results(assignment, result.message)
+            without_results(assignment, result.message)
+            if result.status is Status.ERROR
+            else judge(assignment, result.unchecked, context)
         )
-    passed_all = all(check.passed for check in checks)
-    message = result.message or ("All tests passed! Well done." if passed_all else _score_line(checks))
     return GradeReport(
         assignment=assignment.slug,
         assignment_version=assignment.version,
         status=result.status,
-        message=" ".join([message, *program.notices, *notices]).strip(),
+        message=" ".join([_message(result, checks), *program.notices, *notices]).strip(),
         checks=checks,
         exercises=tuple(result.exercises.values()),
         timings=timings.finish(),
@@ -172,7 +176,16 @@ def _default_threads(pool: SandboxPool | None) -> int:
     return max(1, (os.cpu_count() or 1) // (pool.size if pool else 1))
 
 
-def _score_line(checks: tuple) -> str:
+def _message(result: Interpretation, checks: tuple[CheckResult, ...]) -> str:
+    """A limit's message tells where it stopped the notebook; the score says what was kept before it."""
+    if result.status in (Status.TIMEOUT, Status.MEMORY_EXCEEDED):
+        return f"{result.message} {_score_line(checks)}"
+    if result.message:
+        return result.message
+    return "All tests passed! Well done." if all(check.passed for check in checks) else _score_line(checks)
+
+
+def _score_line(checks: tuple[CheckResult, ...]) -> str:
     earned = sum(check.points for check in checks)
     possible = sum(check.max_points for check in checks)
     return f"You scored {earned:g} of {possible:g}. Read the failed test cases below."

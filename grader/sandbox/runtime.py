@@ -1,8 +1,9 @@
 """What runs a student's job inside the sandbox. Standalone: only the standard library, NumPy and TensorFlow.
 
 The zygote imports TensorFlow through `warm_up`; each job's process then reads its job from stdin, runs
-the program's cells one by one, calls the observations and exports the models, writing what they yield
-to the channel descriptor: JSON lines, each optionally followed by raw bytes (`payload`).
+the program's cells one by one and, right after each exercise's last cell, calls that exercise's observations
+and exports its models (so what a finished exercise earns is sent before a limit can stop a later one), writing
+what they yield to the channel descriptor: JSON lines, each optionally followed by raw bytes (`payload`).
 
 Nothing this process writes is believed by the host: the student's code runs here and can write any
 bytes to the channel. The host decides scores only from evidence that costs as much to forge as to earn:
@@ -97,36 +98,58 @@ def snapshot_libraries() -> list:
         namespace = getattr(module, "__dict__", None)
         if _type(namespace) is not dict:
             continue
-        saved.append((namespace, dict(namespace)))
+        saved.append((namespace, _code_of(namespace)))
         for value in list(namespace.values()):
             if _type(value) is type and getattr(value, "__module__", "") == name:
-                saved.append((value, dict(value.__dict__)))
+                saved.append((value, _code_of(value.__dict__)))
     return saved
 
 
-def restore_libraries(saved: list) -> None:
+def _code_of(namespace) -> dict:
+    """The functions, classes and modules a namespace holds: what a patch replaces. Its other values are
+    the libraries' own state (TensorFlow's eager context among them), which changes as cells run and must
+    not be wound back between exercises."""
+    return {
+        key: value
+        for key, value in namespace.items()
+        if callable(value) or isinstance(value, (staticmethod, classmethod, property, _type(sys)))
+    }
+
+
+def restore_libraries(saved: list) -> list:
     """Undo the student's monkey-patching (np.allclose = ...) so an honest student's observations work;
-    a dishonest one gains nothing from it, since nothing here is believed on its own."""
+    a dishonest one gains nothing from it, since nothing here is believed on its own. Returns what it
+    undid, in the same form, so that the student's own later cells can have it back."""
+    undone: list = []
     for owner, original in saved:
-        if _type(owner) is dict:
-            for key, value in original.items():
-                if owner.get(key) is not value:
-                    owner[key] = value
-            continue
+        namespace = owner if _type(owner) is dict else owner.__dict__
+        replaced = {
+            key: namespace[key] for key, value in original.items() if namespace.get(key, value) is not value
+        }
         for key, value in original.items():
-            if owner.__dict__.get(key) is not value:
-                try:
-                    type.__setattr__(owner, key, value)
-                except (AttributeError, TypeError):
-                    pass
+            if namespace.get(key) is value:
+                continue
+            if _type(owner) is dict:
+                owner[key] = value
+                continue
+            try:
+                type.__setattr__(owner, key, value)
+            except (AttributeError, TypeError):
+                replaced.pop(key, None)
+        if replaced:
+            undone.append((owner, replaced))
+    return undone
 
 
-def guard_student_functions(namespace: dict, saved: list) -> None:
-    """A student's function that patches a library while an observation calls it is undone on return."""
-    function_type = _type(guard_student_functions)
-    for name, value in list(namespace.items()):
+def guarded_namespace(namespace: dict, saved: list) -> dict:
+    """The namespace as the observations see it: a student's function that patches a library while an
+    observation calls it is undone on return. A copy, so the student's own cells keep their functions."""
+    function_type = _type(guarded_namespace)
+    guarded = dict(namespace)
+    for name, value in namespace.items():
         if _type(value) is function_type and getattr(value, "__module__", None) == "__main__":
-            namespace[name] = _restoring(value, saved)
+            guarded[name] = _restoring(value, saved)
+    return guarded
 
 
 def _restoring(function, saved: list):
@@ -206,48 +229,81 @@ def describe_error(error: BaseException, filename: str) -> str:
     return f"{where}{_type(error).__name__}: {detail}"[:2000]
 
 
-def blame(cell: dict, failed: set) -> None:
-    """A failing exercise cell fails its exercise; a failing frozen cell fails the exercise above it,
-    unless an earlier exercise already failed and is the likelier cause."""
-    if cell["is_exercise_cell"] or not failed:
-        failed.add(cell["exercise"])
+def raised_in(error: BaseException, cells: list, number: int):
+    """The exercise cell, before the failing cell `number`, whose code the error was raised in, if any."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        name = frame.filename
+        if name.startswith("<cell ") and name.endswith(">") and name[6:-1].isdigit():
+            cell = int(name[6:-1]) - 1
+            if cell < number and cells[cell]["is_exercise_cell"]:
+                found = cell
+    return found
 
 
-def run_cells(cells: list[dict], namespace: dict, failed: set, send) -> None:
-    for number, cell in enumerate(cells):
-        filename = f"<cell {number + 1}>"
-        send({"event": "cell_started", "cell": number})
-        started = _monotonic()
-        try:
-            code = compile(cell["source"], filename, "exec")
-        except (SyntaxError, ValueError) as error:
-            blame(cell, failed)
-            send(
-                {
-                    "event": "cell_failed",
-                    "cell": number,
-                    "kind": "syntax_error",
-                    "message": describe_error(error, filename),
-                }
-            )
-            continue
-        try:
-            exec(code, namespace)
-        except MemoryError:
-            blame(cell, failed)
-            send({"event": "cell_failed", "cell": number, "kind": "memory", "message": "MemoryError"})
-        except BaseException as error:  # noqa: BLE001 - the student's code may raise anything, SystemExit too
-            blame(cell, failed)
-            send(
-                {
-                    "event": "cell_failed",
-                    "cell": number,
-                    "kind": "exception",
-                    "message": describe_error(error, filename),
-                }
-            )
-        else:
-            send({"event": "cell_finished", "cell": number, "seconds": _monotonic() - started})
+def missing_name(error: BaseException):
+    name = getattr(error, "name", None) if isinstance(error, NameError) else None
+    return name if _type(name) is str else None
+
+
+def blame(cells: list, number: int, raised: object, missing: object, skipped: set):
+    """The exercise a failing cell counts against, if any (mirrored by the host's `grader.outcome`): its
+    own, for an exercise's cell; for a course cell, the exercise whose code raised the error, or that was
+    meant to define the missing name. Any other failure of a course cell counts against no exercise."""
+    cell = cells[number]
+    if cell["is_exercise_cell"]:
+        return cell["exercise"]
+    if _type(raised) is int:
+        return cells[raised]["exercise"]
+    if _type(missing) is not str:
+        return None
+    if missing in skipped:
+        return missing
+    for earlier in reversed(cells[:number]):
+        if earlier["is_exercise_cell"] and missing in earlier["provides"]:
+            return earlier["exercise"]
+    return None
+
+
+def cell_failed(number: int, cells: list, error: BaseException, kind: str, state: dict, send) -> None:
+    cell = cells[number]
+    raised = None if cell["is_exercise_cell"] else raised_in(error, cells, number)
+    missing = missing_name(error)
+    exercise = blame(cells, number, raised, missing, state["skipped"])
+    if exercise is not None:
+        state["failed"].add(exercise)
+    where = f"<cell {(number if raised is None else raised) + 1}>"
+    message = "MemoryError" if kind == "memory" else describe_error(error, where)
+    # What this cell should have made is missing: an observation that looks for it says why.
+    culprit = f" in your code for '{cells[raised]['exercise']}'" if raised is not None else ""
+    cause = f"{cell['label']} failed{culprit}: {message}"
+    for name in cell["binds"]:
+        if name not in state["namespace"]:
+            state["broken"][name] = cause
+    event = {"event": "cell_failed", "cell": number, "kind": kind, "message": message}
+    if raised is not None:
+        event["raised_in"] = raised
+    if missing is not None:
+        event["missing_name"] = missing
+    send(event)
+
+
+def run_cell(number: int, cells: list, state: dict, send) -> None:
+    filename = f"<cell {number + 1}>"
+    send({"event": "cell_started", "cell": number})
+    started = _monotonic()
+    try:
+        code = compile(cells[number]["source"], filename, "exec")
+    except (SyntaxError, ValueError) as error:
+        cell_failed(number, cells, error, "syntax_error", state, send)
+        return
+    try:
+        exec(code, state["namespace"])
+    except BaseException as error:  # noqa: BLE001 - the student's code may raise anything, SystemExit too
+        kind = "memory" if isinstance(error, MemoryError) else "exception"
+        cell_failed(number, cells, error, kind, state, send)
+    else:
+        send({"event": "cell_finished", "cell": number, "seconds": _monotonic() - started})
 
 
 def _compiled(item: dict, what: str):
@@ -256,23 +312,35 @@ def _compiled(item: dict, what: str):
     return scope[item["name"]]
 
 
-def _failure(event: str, name: str, error: BaseException) -> dict:
+def _failure(event: str, name: str, error: BaseException, state: dict) -> dict:
     if isinstance(error, MemoryError):
         return {"event": event, "name": name, "kind": "memory", "message": "MemoryError"}
-    return {"event": event, "name": name, "kind": "exception", "message": describe_error(error, "<cell ")}
+    message = _unmade(error, state) or describe_error(error, "<cell ")
+    return {"event": event, "name": name, "kind": "exception", "message": message}
 
 
-def run_observations(observations: list[dict], namespace: dict, inputs: dict, failed: set, send) -> None:
+def _unmade(error: BaseException, state: dict):
+    """An observation looking up a name the notebook never made reads as why it was not made: the error
+    of the cell that should have made it, not a KeyError of the grader's own code."""
+    name = missing_name(error)
+    if name is None and isinstance(error, KeyError) and len(error.args) == 1:
+        frames = traceback.extract_tb(error.__traceback__)
+        if frames and frames[-1].filename.startswith(("<observation ", "<export ")):
+            name = error.args[0]
+    if _type(name) is not str or name in state["namespace"]:
+        return None
+    return state["broken"].get(name) or f"your notebook did not define '{name}'"
+
+
+def run_observations(observations: list[dict], namespace: dict, inputs: dict, state: dict, send) -> None:
     for observation in observations:
-        if observation["exercise"] in failed:
-            continue
         send({"event": "observation_started", "name": observation["name"]})
         arrays = Arrays()
         try:
             value = plain(_compiled(observation, "observation")(namespace, inputs), arrays)
             archive = arrays.archive()
         except BaseException as error:  # noqa: BLE001
-            send(_failure("observation_failed", observation["name"], error))
+            send(_failure("observation_failed", observation["name"], error, state))
         else:
             send({"event": "observation", "name": observation["name"], "value": value}, archive)
 
@@ -294,16 +362,44 @@ def export_model(model) -> tuple[dict, bytes]:
     return described, buffer.getvalue()
 
 
-def run_exports(exports: list[dict], namespace: dict, failed: set, send) -> None:
+def run_exports(exports: list[dict], namespace: dict, state: dict, send) -> None:
     for export in exports:
-        if export["exercise"] in failed:
-            continue
         try:
             described, weights = export_model(_compiled(export, "export")(namespace))
         except BaseException as error:  # noqa: BLE001
-            send(_failure("model_failed", export["name"], error))
+            send(_failure("model_failed", export["name"], error, state))
         else:
             send({"event": "model", "name": export["name"], **described}, weights)
+
+
+def check_exercise(exercise: str, header: dict, inputs: dict, state: dict, libraries: list, send) -> None:
+    """The exercise's observations and exports, right after its last cell: what it earns is sent before
+    a later exercise can exhaust the notebook's time or memory. The libraries are as they were before any
+    student code ran while they run, and as the student's code left them afterwards, for the next cells."""
+    observations = [item for item in header["observations"] if item["exercise"] == exercise]
+    exports = [item for item in header["exports"] if item["exercise"] == exercise]
+    if exercise in state["failed"] or not (observations or exports):
+        return
+    send({"event": "checking", "exercise": exercise})
+    patched = restore_libraries(libraries)
+    try:
+        namespace = guarded_namespace(state["namespace"], libraries)
+        run_observations(observations, namespace, inputs, state, send)
+        run_exports(exports, namespace, state, send)
+    finally:
+        restore_libraries(patched)
+
+
+def last_cells(cells: list) -> dict:
+    """Each cell number after which an exercise is complete: the last of the cells that belong to it."""
+    last = {}
+    for number, cell in enumerate(cells):
+        if cell["exercise"] is not None:
+            last[cell["exercise"]] = number
+    ending: dict = {}
+    for exercise, number in last.items():
+        ending.setdefault(number, []).append(exercise)
+    return ending
 
 
 def run_job(header: dict, blobs: dict, libraries: list) -> None:
@@ -311,12 +407,17 @@ def run_job(header: dict, blobs: dict, libraries: list) -> None:
     configure(header)
     inputs = load_arrays(blobs.get("inputs", b""))
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
-    failed = set(header["skipped_exercises"])
-    run_cells(header["cells"], namespace, failed, send)
-    restore_libraries(libraries)
-    guard_student_functions(namespace, libraries)
-    run_observations(header["observations"], namespace, inputs, failed, send)
-    run_exports(header["exports"], namespace, failed, send)
+    skipped = set(header["skipped_exercises"])
+    state = {"namespace": namespace, "failed": set(skipped), "skipped": skipped, "broken": {}}
+    cells = header["cells"]
+    ending = last_cells(cells)
+    for number in range(len(cells)):
+        run_cell(number, cells, state, send)
+        for exercise in ending.get(number, ()):
+            check_exercise(exercise, header, inputs, state, libraries, send)
+    without_cells = {item["exercise"] for item in header["observations"] + header["exports"]}
+    for exercise in sorted(without_cells - {cell["exercise"] for cell in cells}):
+        check_exercise(exercise, header, inputs, state, libraries, send)
     sys.stdout.flush()
     sys.stderr.flush()
     send({"event": "done"})

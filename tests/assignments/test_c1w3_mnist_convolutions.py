@@ -37,7 +37,9 @@ def test_solution_earns_full_points_and_template_none(catalog: Catalog, grade: G
         (
             "channel-axis-added-in-front",
             2.0,
-            {**ALL_OK, "convolutional_model": "exception"},
+            # Training fails on the wrongly shaped images inside Keras, in no exercise's code: that counts
+            # against no exercise; the checks that needed the trained model fail with the training's error.
+            ALL_OK,
             [
                 "the images get a channel axis",
                 "the pixel values are divided by 255",

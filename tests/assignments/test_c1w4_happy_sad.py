@@ -27,15 +27,18 @@ def test_solution_earns_full_points_and_template_none(catalog: Catalog, grade: G
             [MODEL_CHECKS[0], MODEL_CHECKS[2], MODEL_CHECKS[3]],
         ),
         ("model-left-as-none", 3.0, {**ALL_OK, "create_and_compile_model": "missing"}, MODEL_CHECKS),
+        # The training cell fails for want of the dataset (a NameError of the course's code): the model's
+        # checks that need no training are still decided, and only those that needed the training fail.
         (
             "syntax-error-in-training-dataset",
-            0.0,
-            {"training_dataset": "syntax_error", "create_and_compile_model": "exception"},
+            3.0,
+            {"training_dataset": "syntax_error", "create_and_compile_model": "ok"},
             [
                 "batches hold 10 images of 150×150×3",
                 "pixel values are rescaled to [0, 1]",
                 "labels are 0 for happy and 1 for sad, one per image",
-                *MODEL_CHECKS,
+                MODEL_CHECKS[2],
+                MODEL_CHECKS[3],
             ],
         ),
     ],

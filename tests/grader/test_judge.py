@@ -7,7 +7,7 @@ import pytest
 from grader.assignment import Assignment, load_assignment
 from grader.authoring import CheckContext
 from grader.judge import check_points, judge, without_results
-from grader.report import CheckResult, ExerciseResult, ExerciseStatus
+from grader.report import CheckResult
 
 ASSIGNMENT_TOML = """
 slug = "judged"
@@ -62,10 +62,6 @@ def context(assignment: Assignment) -> CheckContext:
     )
 
 
-def ok(name: str) -> ExerciseResult:
-    return ExerciseResult(name=name, status=ExerciseStatus.OK, message="")
-
-
 def result(name: str, exercise: str, points: float, max_points: float, message: str) -> CheckResult:
     return CheckResult(
         name=name,
@@ -83,7 +79,7 @@ def test_checks_without_points_share_what_their_exercise_has_left(assignment: As
 
 
 def test_each_way_of_failing_a_check_reads_differently(assignment: Assignment) -> None:
-    results = judge(assignment, {"f": ok("f"), "g": ok("g")}, context(assignment))
+    results = judge(assignment, {}, context(assignment))
     assert results == (
         result("fixed", "f", 1.0, 1.0, "Passed."),
         result(
@@ -111,13 +107,15 @@ def test_each_way_of_failing_a_check_reads_differently(assignment: Assignment) -
     )
 
 
-def test_checks_of_an_exercise_that_failed_or_is_missing_are_not_run(assignment: Assignment) -> None:
-    failed = ExerciseResult(name="g", status=ExerciseStatus.EXCEPTION, message="g raised KeyError")
-    results = judge(assignment, {"g": failed}, context(assignment))
-    assert [check.message for check in results] == ["Not checked: this exercise was not found"] * 3 + [
-        "Not checked: g raised KeyError"
+def test_only_the_checks_of_exercises_that_could_not_be_checked_are_not_run(assignment: Assignment) -> None:
+    results = judge(assignment, {"g": "Your code for 'g' failed: KeyError"}, context(assignment))
+    assert [check.message for check in results] == [
+        "Passed.",
+        "Failed test case: the answer. Expected: 42, but got: 41.",
+        "Not checked: while running your code for this check: the observation 'never sent' was not produced",
+        "Not checked: Your code for 'g' failed: KeyError",
     ]
-    assert [check.points for check in results] == [0.0] * 4
+    assert [check.points for check in results] == [1.0, 0.0, 0.0, 0.0]
     assert [check.max_points for check in results] == [1.0, 2.0, 2.0, 1.0]
 
 

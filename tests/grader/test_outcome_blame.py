@@ -12,11 +12,11 @@ from grader.sandbox.process import RunOutcome
 
 PROGRAM = Program(
     cells=(
-        ProgramCell("import numpy", None, False),
-        ProgramCell("def f(): ...", "f", True),
-        ProgramCell("print(f())", "f", False),
-        ProgramCell("def g(): ...", "g", True),
-        ProgramCell("def h(): ...", "h", True),
+        ProgramCell("import numpy", None, False, 2),
+        ProgramCell("def f(): ...", "f", True, 3, frozenset({"f"})),
+        ProgramCell("\nprint(f())", "f", False, 4),
+        ProgramCell("def g(): ...", "g", True, 6, frozenset({"g"})),
+        ProgramCell("def h(): ...", "h", True, 7, frozenset({"h"})),
     ),
     exercises=("f", "g", "h"),
     problems={},
@@ -25,13 +25,14 @@ PROGRAM = Program(
 )
 OBSERVATIONS = {"g_values": "g", "h_model": "h"}
 MEMORY = (
-    "Your notebook used more than the 1024 MB of memory allowed and was stopped. Look for very large arrays "
-    "or models, or data loaded many times."
+    "Your notebook used more than the 1024 MB of memory allowed and was stopped{where}. Look for very large "
+    "arrays or models, or data loaded many times.{kept}"
 )
 TIMEOUT = (
-    "Your notebook ran longer than the 60 seconds allowed and was stopped. Look for an endless loop, or "
-    "training with far more epochs or data than asked."
+    "Your notebook ran longer than the 60 seconds allowed and was stopped{where}. Look for an endless loop, "
+    "or training with far more epochs or data than asked.{kept}"
 )
+KEPT = " Exercises finished before then were graded; the rest scored no points."
 EARLY_END = (
     "Your code ended the grading process early{how}, for example with os._exit or by killing the process; "
     "what had not run by then scored no points."
@@ -92,27 +93,67 @@ def test_a_failure_without_words_and_a_long_one_are_both_shown_within_bounds() -
     assert result.exercises["g"].message == "Your code for 'g' failed: " + "x" * 2000
 
 
-def test_a_later_cell_that_fails_is_blamed_on_the_exercise_it_uses() -> None:
-    result = run([*ran(0, 1), started(2), failed(2), *ran(3, 4)], finished=True)
+def course_cell_failed(message: str, **facts: object) -> Message:
+    return Message({"event": "cell_failed", "cell": 2, "kind": "exception", "message": message, **facts})
+
+
+def test_a_course_cell_failing_in_an_exercises_code_counts_against_that_exercise() -> None:
+    failure = course_cell_failed("line 1: ZeroDivisionError: division by zero", raised_in=1)
+    result = run([*ran(0, 1), started(2), failure, *ran(3, 4)], finished=True)
     assert statuses(result)["f"] == (
         ExerciseStatus.EXCEPTION,
-        "Your code for 'f' failed: a later cell of the notebook that uses it failed (boom)",
+        "Your code for 'f' failed when cell 4 (`print(f())`) used it: line 1: ZeroDivisionError: division by "
+        "zero",
     )
+    assert result.unchecked == {"f": result.exercises["f"].message}
 
 
-def test_a_later_cell_is_not_blamed_once_an_earlier_exercise_failed_or_is_missing() -> None:
-    program = Program(
-        cells=(*PROGRAM.cells[3:4], *PROGRAM.cells[1:3]),
-        exercises=("g", "f"),
-        problems={},
-        notes={},
-        notices=(),
+def test_a_course_cell_missing_a_name_an_exercise_should_define_counts_against_it() -> None:
+    failure = course_cell_failed("line 1: NameError: name 'f' is not defined", missing_name="f")
+    result = run([*ran(0, 1), started(2), failure, *ran(3, 4)], finished=True)
+    assert statuses(result)["f"] == (
+        ExerciseStatus.EXCEPTION,
+        "Your code for 'f' failed: cell 4 (`print(f())`), which uses it, failed: line 1: NameError: name 'f' "
+        "is not defined",
     )
-    result = run([started(0), failed(0), *ran(1), started(2), failed(2)], program=program, finished=True)
-    assert statuses(result)["f"] == OK
-    missing = Program(PROGRAM.cells, PROGRAM.exercises, {"g": "gone"}, {}, ())
-    result = run([*ran(0, 1), started(2), failed(2), *ran(4)], program=missing, finished=True)
-    assert statuses(result) == {"f": OK, "g": (ExerciseStatus.MISSING, "gone"), "h": OK}
+    assert set(result.unchecked) == {"f"}
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {},
+        {"missing_name": "trained_model"},
+        {"raised_in": 3},  # a cell after it: not code the failing cell could have called
+        {"raised_in": 0},  # not an exercise's cell
+        {"raised_in": "1"},
+    ],
+)
+def test_any_other_failure_of_a_course_cell_is_named_against_the_exercises_it_used_which_stay_checked(
+    facts: dict[str, object],
+) -> None:
+    result = run(
+        [*ran(0, 1), started(2), course_cell_failed("line 1: ValueError: bad shape", **facts), *ran(3, 4)],
+        finished=True,
+    )
+    assert statuses(result) == {
+        "f": (
+            ExerciseStatus.OK,
+            "Ran without errors, but cell 4 (`print(f())`), which uses it, failed: line 1: ValueError: bad shape",
+        ),
+        "g": OK,
+        "h": H_NOTE,
+    }
+    assert result.unchecked == {}
+
+
+def test_a_course_cell_failing_for_a_missing_or_failed_exercise_adds_nothing_to_its_first_failure() -> None:
+    missing = Program(PROGRAM.cells, PROGRAM.exercises, {"f": "gone"}, {}, ())
+    failure = course_cell_failed("line 1: NameError: name 'f' is not defined", missing_name="f")
+    result = run([*ran(0), started(2), failure, *ran(3, 4)], program=missing, finished=True)
+    assert statuses(result) == {"f": (ExerciseStatus.MISSING, "gone"), "g": OK, "h": OK}
+    result = run([*ran(0), started(1), failed(1, "first"), started(2), failure, *ran(3, 4)], finished=True)
+    assert statuses(result)["f"] == (ExerciseStatus.EXCEPTION, "Your code for 'f' failed: first")
 
 
 def test_only_the_first_failure_of_an_exercise_is_reported() -> None:
@@ -134,6 +175,8 @@ def test_an_observation_or_export_that_failed_is_blamed_on_its_exercise() -> Non
         "g": (ExerciseStatus.EXCEPTION, "Your code for 'g' failed: when called by the grader, bad shape"),
         "h": (ExerciseStatus.EXCEPTION, "Your code for 'h' failed: when called by the grader, no model"),
     }
+    # Only the checks that needed what failed lose it: the exercises' other checks are still decided.
+    assert result.unchecked == {}
     long = Message({"event": "model_failed", "name": "h_model", "message": "y" * 3000})
     assert run([*ran(0, 1, 2, 3, 4), long], finished=True).exercises["h"].message == (
         "Your code for 'h' failed: when called by the grader, " + "y" * 2000
@@ -141,23 +184,35 @@ def test_an_observation_or_export_that_failed_is_blamed_on_its_exercise() -> Non
 
 
 @pytest.mark.parametrize(
-    "memory",
+    ("memory", "where"),
     [
-        failed(3, "MemoryError", "memory"),
-        Message({"event": "observation_failed", "name": "g_values", "kind": "memory"}),
-        Message({"event": "model_failed", "name": "h_model", "kind": "memory"}),
+        (failed(3, "MemoryError", "memory"), " in cell 6 (`def g(): ...`), your code for 'g'"),
+        (
+            Message({"event": "observation_failed", "name": "g_values", "kind": "memory"}),
+            " while the grader was calling your code for 'g'",
+        ),
+        (
+            Message({"event": "model_failed", "name": "h_model", "kind": "memory"}),
+            " while the grader was calling your code for 'h'",
+        ),
     ],
 )
-def test_memory_reported_by_a_cell_or_the_grader_ends_as_memory_exceeded(memory: Message) -> None:
-    result = run([*ran(0, 1, 2), started(3), memory], finished=True)
-    assert (result.status, result.message) == (Status.MEMORY_EXCEEDED, MEMORY)
+def test_memory_reported_by_a_cell_or_the_grader_ends_as_memory_exceeded(memory: Message, where: str) -> None:
+    result = run([*ran(0, 1, 2), started(3), memory, *ran(4)], finished=True)
+    assert (result.status, result.message) == (Status.MEMORY_EXCEEDED, MEMORY.format(where=where, kept=""))
+    assert statuses(result)["f"] == OK
 
 
 def test_memory_the_host_saw_is_memory_exceeded_blamed_on_the_running_exercise() -> None:
     result = run([*ran(0, 1, 2), started(3)], out_of_memory=True, exit_code=137)
-    assert (result.status, result.message) == (Status.MEMORY_EXCEEDED, MEMORY)
-    assert statuses(result)["g"] == (ExerciseStatus.EXCEPTION, f"Your code for 'g' failed: {MEMORY}")
-    assert statuses(result)["h"] == (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {MEMORY}")
+    memory = MEMORY.format(where=" in cell 6 (`def g(): ...`), your code for 'g'", kept=KEPT)
+    assert (result.status, result.message) == (Status.MEMORY_EXCEEDED, memory)
+    assert statuses(result) == {
+        "f": OK,
+        "g": (ExerciseStatus.EXCEPTION, f"Your code for 'g' failed: {memory}"),
+        "h": (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {memory}"),
+    }
+    assert set(result.unchecked) == {"g", "h"}
 
 
 @pytest.mark.parametrize(
@@ -166,9 +221,52 @@ def test_memory_the_host_saw_is_memory_exceeded_blamed_on_the_running_exercise()
 def test_running_out_of_time_or_cpu_is_a_timeout_of_the_running_exercise(ending: RunOutcome) -> None:
     outcome = dataclasses.replace(ending, messages=[*ran(0), started(1)])
     result = interpret(PROGRAM, outcome, OBSERVATIONS, 1024, 59.6)
-    assert (result.status, result.message) == (Status.TIMEOUT, TIMEOUT)
-    assert statuses(result)["f"] == (ExerciseStatus.TIMEOUT, f"Your code for 'f' failed: {TIMEOUT}")
-    assert statuses(result)["g"] == (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {TIMEOUT}")
+    timeout = TIMEOUT.format(where=" in cell 3 (`def f(): ...`), your code for 'f'", kept=KEPT)
+    assert (result.status, result.message) == (Status.TIMEOUT, timeout)
+    assert statuses(result)["f"] == (ExerciseStatus.TIMEOUT, f"Your code for 'f' failed: {timeout}")
+    assert statuses(result)["g"] == (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {timeout}")
+
+
+def checking(exercise: str) -> Message:
+    return Message({"event": "checking", "exercise": exercise})
+
+
+def test_a_timeout_keeps_the_exercises_finished_before_it_and_stops_the_rest() -> None:
+    messages = [*ran(0, 1, 2), checking("f"), *ran(3), checking("g"), started(4)]
+    result = run(messages, timed_out=True)
+    timeout = TIMEOUT.format(where=" in cell 7 (`def h(): ...`), your code for 'h'", kept=KEPT)
+    assert (result.status, result.message) == (Status.TIMEOUT, timeout)
+    assert statuses(result) == {
+        "f": OK,
+        "g": OK,
+        "h": (ExerciseStatus.TIMEOUT, f"Your code for 'h' failed: {timeout}"),
+    }
+    assert result.unchecked == {"h": f"Your code for 'h' failed: {timeout}"}
+
+
+def test_a_timeout_in_course_code_stops_the_exercise_it_follows() -> None:
+    result = run([*ran(0, 1), started(2)], timed_out=True)
+    timeout = TIMEOUT.format(where=" in cell 4 (`print(f())`), frozen code after exercise 'f'", kept=KEPT)
+    assert result.message == timeout
+    assert statuses(result)["f"] == (ExerciseStatus.TIMEOUT, f"Your code for 'f' failed: {timeout}")
+    assert set(result.unchecked) == {"f", "g", "h"}
+
+
+def test_a_timeout_before_the_first_exercise_names_the_cell_and_runs_no_exercise() -> None:
+    result = run([started(0)], timed_out=True)
+    timeout = TIMEOUT.format(where=" in cell 2 (`import numpy`), before the first exercise", kept=KEPT)
+    assert result.message == timeout
+    assert set(result.unchecked) == {"f", "g", "h"}
+    assert statuses(result)["f"] == (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {timeout}")
+
+
+def test_a_timeout_while_the_grader_calls_an_exercise_stops_that_exercise_only() -> None:
+    result = run([*ran(0, 1, 2), checking("f"), *ran(3), checking("g")], timed_out=True)
+    timeout = TIMEOUT.format(where=" while the grader was calling your code for 'g'", kept=KEPT)
+    assert result.message == timeout
+    assert statuses(result)["f"] == OK
+    assert statuses(result)["g"] == (ExerciseStatus.TIMEOUT, f"Your code for 'g' failed: {timeout}")
+    assert set(result.unchecked) == {"g", "h"}
 
 
 @pytest.mark.parametrize(
@@ -214,6 +312,7 @@ def test_a_sandbox_lost_from_outside_is_an_error_whatever_else_happened() -> Non
         "fault, and it will be graded again.",
     )
     assert statuses(result)["f"] == OK
+    assert result.unchecked == {}
 
 
 @pytest.mark.parametrize("cell", [-1, 5, "1", True, None, 1.0])
