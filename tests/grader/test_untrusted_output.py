@@ -102,6 +102,8 @@ def test_an_archive_of_countless_arrays_is_not_read(probe: Assignment, slot: San
         'header = {"event": "observation", "name": "vector", "value": {"type": "ndarray", "values": [1.0, 2.0, 3.0]}}\n'
         'header["payload"] = len(archive.getvalue())\n'
         'os.write(3, json.dumps(header).encode() + b"\\n" + archive.getvalue())\n'
+        # A forged start of the notebook's last cell: the exercise counts as finished, so its evidence is read.
+        'os.write(3, json.dumps({"event": "cell_started", "cell": 4}).encode() + b"\\n")\n'
         "os._exit(0)"
     )
     attack, _ = graded_then_honest(code, probe, slot)
