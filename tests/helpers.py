@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 PROJECT = Path(__file__).resolve().parents[1]
 WEEK1 = "c1w1-housing-prices"
 WEEK1_DIR = PROJECT / "assignments" / WEEK1
-WEEK1_TRAINING = "model.fit(n_bedrooms, price_in_hundreds_of_thousands, epochs=500, verbose=0)"
+WEEK1_TRAINING = "model.fit(houses, epochs=500, steps_per_epoch=1, shuffle=False, verbose=0)"
 # Port 9 (discard) on loopback: nothing answers there, so nothing is ever delivered.
 UNREACHABLE_CALLBACK = "http://127.0.0.1:9/lms-callback"
 POSTGRES_ROOT = Path("/usr/lib/postgresql")
@@ -65,8 +65,16 @@ def exercise_statuses(report: GradeReport) -> dict[str, str]:
 
 
 def week1_solution() -> bytes:
-    """Full marks (10) after about 20 s of training on one core."""
+    """Full marks (10) after about a second of training."""
     return (WEEK1_DIR / "solution.ipynb").read_bytes()
+
+
+def trains_on_arrays() -> bytes:
+    """Full marks (10), trained as most students write it, fit on the arrays for 500 epochs: about 15 s on
+    one core, a window to watch a grading, or to kill it, mid-training."""
+    return with_training(
+        week1_solution(), "model.fit(n_bedrooms, price_in_hundreds_of_thousands, epochs=500, verbose=0)"
+    )
 
 
 def week1_template() -> bytes:
@@ -101,12 +109,17 @@ def wrong_solution(solution: bytes) -> bytes:
     return with_training(solution, "import a_module_this_sandbox_lacks")
 
 
-def week1_folder(root: Path, *, solution: bytes) -> Path:
-    """An assignments folder holding a copy of week 1 with the given solution; returns the folder."""
-    copy = root / WEEK1
-    shutil.copytree(WEEK1_DIR, copy)
-    (copy / "solution.ipynb").write_bytes(solution)
-    return root
+@contextmanager
+def week1_folder(*, solution: bytes) -> Iterator[Path]:
+    """An assignments folder holding a copy of week 1 with the given solution. It lives under /tmp, where
+    the sandbox user can read week 1's support files; pytest's own folders are for the test's user alone."""
+    with tempfile.TemporaryDirectory(prefix="tfgrade-week1-") as folder:
+        root = Path(folder)
+        root.chmod(0o755)
+        copy = root / WEEK1
+        shutil.copytree(WEEK1_DIR, copy)
+        (copy / "solution.ipynb").write_bytes(solution)
+        yield root
 
 
 # Students on the web pages

@@ -5,7 +5,7 @@ import signal
 import time
 
 import pytest
-from helpers import sleeps_then_skips_training, untrained, wait_until, week1_solution, week1_template
+from helpers import sleeps_then_skips_training, trains_on_arrays, untrained, wait_until, week1_template
 from stack import Stack
 
 from workers.database import session_scope
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_sandbox_killed_mid_grade_is_graded_again_with_the_right_score(stack: Stack) -> None:
-    submission_id = stack.submit(week1_solution())
+    submission_id = stack.submit(trains_on_arrays())
     stack.busy_sandboxes(submission_id)
     wait_until(lambda: stack.job_cpu_seconds() >= 2, 60, "the notebook well into training")
     for pid in stack.busy_zygotes():

@@ -40,41 +40,50 @@ def test_a_worker_whose_canary_fails_grades_nothing_of_that_assignment_until_the
     """The worker's copy of week 1 has a solution that no longer earns full marks, as a worker whose
     environment broke would grade it. A student's notebook must wait, unscored, and be graded once the
     assignment is repaired."""
-    assignments = week1_folder(tmp_path / "assignments", solution=wrong_solution(solution))
-    env = backend.new_env("canary")
-    tfgrade(env, "migrate")
-    settings = settings_from(env)
-    # This student's training fails (6 of 10 points): it grades in seconds, the canary's solution does not.
-    submission_id = submit(settings, new_student(settings), wrong_solution(solution))
-    worker_env = {
-        **env,
-        "TFGRADE_ASSIGNMENTS_DIR": str(assignments),
-        "TFGRADE_CANARY_RETRY_SECONDS": "2",
-    }
-    worker = ["worker", "--queues", "grading", "--concurrency", "1", "--hostname", WORKER]
-    with running(worker_env, tmp_path / "worker.log", *worker), TestClient(create_app(settings)) as api:
-        wait_until(lambda: canary_failures(api) >= 1, 120, f"a failed canary (log in {tmp_path})")
+    with week1_folder(solution=wrong_solution(solution)) as assignments:
+        env = backend.new_env("canary")
+        tfgrade(env, "migrate")
+        settings = settings_from(env)
+        # This student's training fails: 6 of 10 points.
+        submission_id = submit(settings, new_student(settings), wrong_solution(solution))
+        worker_env = {
+            **env,
+            "TFGRADE_ASSIGNMENTS_DIR": str(assignments),
+            "TFGRADE_CANARY_RETRY_SECONDS": "2",
+        }
+        worker = ["worker", "--queues", "grading", "--concurrency", "1", "--hostname", WORKER]
+        with running(worker_env, tmp_path / "worker.log", *worker), TestClient(create_app(settings)) as api:
+            wait_until(lambda: canary_failures(api) >= 1, 120, f"a failed canary (log in {tmp_path})")
 
-        readyz = api.get("/readyz")
-        assert readyz.status_code == 503
-        assert readyz.json()["checks"]["canaries"] is False
-        [failing] = readyz.json()["failing_canaries"]
-        assert (failing["assignment"], failing["version"], failing["worker"]) == (WEEK1, "2", WORKER)
-        assert "solution" in failing["reason"]
-        assert f'tfgrade_canaries_failing{{assignment="{WEEK1}",version="2"}} 1.0' in api.get("/metrics").text
-        with session_scope(settings.database_url) as session:
-            submission = session.get_one(Submission, submission_id)
-            assert (submission.status, submission.score, submission.result_grading_id) == (None, None, None)
-            [grading] = submission.gradings
-            assert (grading.state, grading.attempts, grading.report) == (GradingState.QUEUED, 0, None)
+            readyz = api.get("/readyz")
+            assert readyz.status_code == 503
+            assert readyz.json()["checks"]["canaries"] is False
+            [failing] = readyz.json()["failing_canaries"]
+            assert (failing["assignment"], failing["version"], failing["worker"]) == (WEEK1, "2", WORKER)
+            assert "solution" in failing["reason"]
+            assert (
+                f'tfgrade_canaries_failing{{assignment="{WEEK1}",version="2"}} 1.0'
+                in api.get("/metrics").text
+            )
+            with session_scope(settings.database_url) as session:
+                submission = session.get_one(Submission, submission_id)
+                assert (submission.status, submission.score, submission.result_grading_id) == (
+                    None,
+                    None,
+                    None,
+                )
+                [grading] = submission.gradings
+                assert (grading.state, grading.attempts, grading.report) == (GradingState.QUEUED, 0, None)
 
-        # Noticed without a restart: a failed canary runs again when the held-back grading comes back.
-        (assignments / WEEK1 / "solution.ipynb").write_bytes(solution)
-        wait_until(lambda: graded(settings, submission_id), 240, f"the submission graded (log in {tmp_path})")
+            # Noticed without a restart: a failed canary runs again when the held-back grading comes back.
+            (assignments / WEEK1 / "solution.ipynb").write_bytes(solution)
+            wait_until(
+                lambda: graded(settings, submission_id), 240, f"the submission graded (log in {tmp_path})"
+            )
 
-        with session_scope(settings.database_url) as session:
-            submission = session.get_one(Submission, submission_id)
-            assert (submission.status, submission.score, submission.max_score) == ("graded", 6.0, 10.0)
-            assert [grading.attempts for grading in submission.gradings] == [1]
-        wait_until(lambda: api.get("/readyz").status_code == 200, 10, "ready once the canary passes")
-        assert api.get("/readyz").json()["failing_canaries"] == []
+            with session_scope(settings.database_url) as session:
+                submission = session.get_one(Submission, submission_id)
+                assert (submission.status, submission.score, submission.max_score) == ("graded", 6.0, 10.0)
+                assert [grading.attempts for grading in submission.gradings] == [1]
+            wait_until(lambda: api.get("/readyz").status_code == 200, 10, "ready once the canary passes")
+            assert api.get("/readyz").json()["failing_canaries"] == []

@@ -19,9 +19,10 @@ def doctor(assignments: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_doctor_fails_and_names_an_assignment_whose_solution_does_not_earn_full_marks(
-    tmp_path: Path, solution: bytes
+    solution: bytes,
 ) -> None:
-    checked = doctor(week1_folder(tmp_path, solution=wrong_solution(solution)))
+    with week1_folder(solution=wrong_solution(solution)) as assignments:
+        checked = doctor(assignments)
     assert checked.returncode == 1, checked.stdout + checked.stderr
     [verdict] = [line for line in checked.stdout.splitlines() if line.startswith(WEEK1)]
     assert verdict.endswith("FAILED")
@@ -32,9 +33,8 @@ def test_doctor_fails_and_names_an_assignment_whose_solution_does_not_earn_full_
     assert failing_checks and all("a_module_this_sandbox_lacks" in line for line in failing_checks)
 
 
-def test_doctor_passes_a_host_with_every_protection_and_a_good_assignment(
-    tmp_path: Path, solution: bytes
-) -> None:
-    checked = doctor(week1_folder(tmp_path, solution=solution))
+def test_doctor_passes_a_host_with_every_protection_and_a_good_assignment(solution: bytes) -> None:
+    with week1_folder(solution=solution) as assignments:
+        checked = doctor(assignments)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"{WEEK1} (version 2): ok" in checked.stdout.splitlines()

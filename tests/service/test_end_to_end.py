@@ -6,7 +6,17 @@ import uuid
 from queue import Empty
 
 import httpx
-from helpers import WEEK1, LiveService, Received, Receiver, lms_body, new_student, signed, wait_until
+from helpers import (
+    WEEK1,
+    LiveService,
+    Received,
+    Receiver,
+    lms_body,
+    new_student,
+    signed,
+    trains_on_arrays,
+    wait_until,
+)
 from playwright.sync_api import Page, expect
 from standardwebhooks import Webhook
 
@@ -16,9 +26,8 @@ from workers.database import session_scope
 GRADING_TIMEOUT_MS = 240_000
 
 
-def test_a_student_uploads_in_a_browser_and_watches_it_being_graded(
-    page: Page, live: LiveService, solution: bytes
-) -> None:
+def test_a_student_uploads_in_a_browser_and_watches_it_being_graded(page: Page, live: LiveService) -> None:
+    solution = trains_on_arrays()  # long enough to be seen while it is graded
     login = new_student(live.settings)
     page.goto(f"{live.url}/")
     page.fill("input[name=email]", login.email)
