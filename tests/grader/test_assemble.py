@@ -85,3 +85,22 @@ def test_exercises_after_a_deleted_one_are_still_run() -> None:
     program = assemble(template, code_notebook(SETUP, graded("g", "    return 2")))
     assert [cell.exercise for cell in program.cells] == ["g"]
     assert set(program.problems) == {"f"}
+
+
+def test_each_cell_keeps_its_notebooks_position_and_an_exercise_cell_what_it_is_meant_to_define() -> None:
+    template = code_notebook(SETUP, graded("f", "    return None", after="THRESHOLD = 0.5"), BETWEEN)
+    student = code_notebook("# notes", SETUP, "x = 2", graded("f", "    return 1", after="THRESHOLD = 0.5"))
+    program = assemble(template, student)
+    # The template's cells by their place in the template, the student's by theirs (both 1-based).
+    assert [cell.position for cell in program.cells] == [1, 4, 3]
+    assert [cell.label for cell in program.cells] == [
+        "cell 1 (`import numpy as np`)",
+        "cell 4 (`# GRADED FUNCTION: f`)",
+        "cell 3 (`print(f())`)",
+    ]
+    # The exercise's name and what the template's cell binds; the course's cells provide nothing.
+    assert [cell.provides for cell in program.cells] == [
+        frozenset(),
+        frozenset({"f", "THRESHOLD"}),
+        frozenset(),
+    ]

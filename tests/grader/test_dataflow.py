@@ -81,3 +81,23 @@ def test_a_course_cell_uses_the_exercises_whose_outputs_reach_it_directly_or_thr
     assert exercises_used(program, 5) == ("dataset", "build")
     assert exercises_used(program, 4) == ()
     assert exercises_used(program, 2) == ("dataset",)
+
+
+def test_a_course_cell_carries_only_what_it_reads_not_the_exercise_it_follows() -> None:
+    program = Program(
+        cells=(
+            ProgramCell("def build():\n    return 1", "build", True, 1),
+            ProgramCell("size = 2", "build", False, 2),
+            ProgramCell("shown = print(size)", "build", False, 3),
+            ProgramCell("print(shown)", "build", False, 4),
+            ProgramCell("model = build()", "build", False, 5),
+            ProgramCell("print(model, shown)", "build", False, 6),
+        ),
+        exercises=("build",),
+        problems={},
+        notes={},
+        notices=(),
+    )
+    assert exercises_used(program, 2) == ()
+    assert exercises_used(program, 3) == ()
+    assert exercises_used(program, 5) == ("build",)

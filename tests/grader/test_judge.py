@@ -127,3 +127,14 @@ def test_without_results_every_check_scores_nothing_with_the_reason(assignment: 
         result("needs a missing observation", "f", 0.0, 2.0, "Not checked: the notebook timed out"),
         result("odd data", "g", 0.0, 1.0, "Not checked: the notebook timed out"),
     )
+
+
+def test_the_checks_after_those_of_an_exercise_not_checked_still_run(assignment: Assignment) -> None:
+    results = judge(assignment, {"f": "Your code for 'f' failed: KeyError"}, context(assignment))
+    assert [check.message for check in results] == [
+        "Not checked: Your code for 'f' failed: KeyError",
+        "Not checked: Your code for 'f' failed: KeyError",
+        "Not checked: Your code for 'f' failed: KeyError",
+        "Failed test case: odd data. Your code returned something of an unexpected form "
+        "(ValueError: not a number).",
+    ]

@@ -370,3 +370,122 @@ def test_failures_sent_without_words_are_reported_without_words() -> None:
 
 def test_a_run_that_started_a_cell_and_sent_nothing_else_is_graded() -> None:
     assert run([started(0)], finished=True).status is Status.GRADED
+
+
+def test_a_checking_message_naming_no_exercise_of_the_program_is_ignored() -> None:
+    result = run([*ran(0, 1, 2), checking("f"), *ran(3), checking("unknown")], timed_out=True)
+    # Between cells and not checking: the timeout names no place, and h (not reached) is not run.
+    timeout = TIMEOUT.format(where="", kept=KEPT)
+    assert (result.status, result.message) == (Status.TIMEOUT, timeout)
+    assert statuses(result) == {
+        "f": OK,
+        "g": OK,
+        "h": (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {timeout}"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("messages", "ending"),
+    [
+        ([Message({"event": "observation_failed", "name": "unknown", "kind": "memory"})], {}),
+        ([], {"out_of_memory": True}),
+    ],
+)
+def test_memory_exceeded_with_no_place_to_name_names_none(messages: list[Message], ending: dict) -> None:
+    result = run([*ran(0, 1, 2, 3, 4), *messages], finished=True, **ending)
+    assert (result.status, result.message) == (Status.MEMORY_EXCEEDED, MEMORY.format(where="", kept=""))
+
+
+def test_memory_exceeded_names_the_first_place_it_was_reported() -> None:
+    later = Message({"event": "observation_failed", "name": "g_values", "kind": "memory"})
+    messages = [*ran(0), started(1), failed(1, "MemoryError", "memory"), *ran(3), later]
+    result = run(messages, finished=True)
+    where = " in cell 3 (`def f(): ...`), your code for 'f'"
+    assert (result.status, result.message) == (Status.MEMORY_EXCEEDED, MEMORY.format(where=where, kept=""))
+
+
+USES = Program(
+    cells=(
+        ProgramCell("import numpy", None, False, 1),
+        ProgramCell("def f(): ...", "f", True, 2, frozenset({"f"})),
+        ProgramCell("value = f()", "f", False, 3),
+        ProgramCell("def g(): ...", "g", True, 4, frozenset({"g"})),
+        ProgramCell("print(value)", "g", False, 5),
+        ProgramCell("print(numpy)", "g", False, 6),
+    ),
+    exercises=("f", "g"),
+    problems={},
+    notes={},
+    notices=(),
+)
+
+
+def test_a_failing_course_cell_is_named_against_the_exercises_it_used_not_the_one_it_follows() -> None:
+    result = run([*ran(0, 1, 2, 3), started(4), failed(4, "bad"), *ran(5)], program=USES, finished=True)
+    assert statuses(result) == {
+        "f": (
+            ExerciseStatus.OK,
+            "Ran without errors, but cell 5 (`print(value)`), which uses it, failed: bad",
+        ),
+        "g": OK,
+    }
+
+
+def test_a_failing_course_cell_that_uses_no_exercise_is_named_against_the_one_it_follows() -> None:
+    result = run([*ran(0, 1, 2, 3, 4), started(5), failed(5, "bad")], program=USES, finished=True)
+    assert statuses(result) == {
+        "f": OK,
+        "g": (
+            ExerciseStatus.OK,
+            "Ran without errors, but cell 6 (`print(numpy)`), which uses it, failed: bad",
+        ),
+    }
+
+
+def test_only_the_first_course_cell_failing_with_an_exercises_outputs_is_named_against_it() -> None:
+    messages = [*ran(0, 1), started(2), failed(2, "first"), *ran(3), started(4), failed(4, "second"), *ran(5)]
+    result = run(messages, program=USES, finished=True)
+    assert statuses(result) == {
+        "f": (
+            ExerciseStatus.OK,
+            "Ran without errors, but cell 3 (`value = f()`), which uses it, failed: first",
+        ),
+        "g": OK,
+    }
+
+
+def test_a_course_cell_failing_in_the_code_of_the_notebooks_first_cell_counts_against_its_exercise() -> None:
+    first = Program(
+        cells=(
+            ProgramCell("def f(): ...", "f", True, 1, frozenset({"f"})),
+            ProgramCell("print(f())", "f", False, 2),
+        ),
+        exercises=("f",),
+        problems={},
+        notes={},
+        notices=(),
+    )
+    failure = Message(
+        {
+            "event": "cell_failed",
+            "cell": 1,
+            "kind": "exception",
+            "message": "ZeroDivisionError",
+            "raised_in": 0,
+        }
+    )
+    result = run([*ran(0), started(1), failure], program=first, finished=True)
+    assert statuses(result) == {
+        "f": (
+            ExerciseStatus.EXCEPTION,
+            "Your code for 'f' failed when cell 2 (`print(f())`) used it: ZeroDivisionError",
+        )
+    }
+
+
+def test_an_exercise_without_a_cell_in_the_program_is_not_run_when_grading_stops_early() -> None:
+    program = dataclasses.replace(PROGRAM, exercises=(*PROGRAM.exercises, "k"))
+    result = run(ran(0, 1, 2, 3, 4), program=program, exit_code=0)
+    message = EARLY_END.format(how="")
+    assert statuses(result)["k"] == (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {message}")
+    assert set(result.unchecked) == {"k"}

@@ -2,6 +2,7 @@
 refusals when that environment is unknown or not built."""
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,35 @@ def test_a_runtime_built_from_another_lock_is_not_built(tmp_path: Path) -> None:
     lock_hash = Runtime.lock_hash(RUNTIMES / "course-c1.lock")
     (built / "course-c1" / STAMP).write_text(lock_hash + "\n")
     assert find_runtime("course-c1", built=built).problem() is None
+
+
+def test_a_runtime_with_its_python_but_no_stamp_is_not_built(tmp_path: Path) -> None:
+    built = unbuilt(tmp_path)
+    (built / "course-c1" / "bin").mkdir(parents=True)
+    (built / "course-c1" / "bin" / "python").symlink_to(shutil.which("python3") or "/usr/bin/python3")
+    assert find_runtime("course-c1", built=built).problem() == (
+        f"runtime 'course-c1' is not built ({built / 'course-c1'} is missing or older than "
+        "requirements/runtimes/course-c1.lock): run scripts/setup.sh"
+    )
+
+
+def test_a_lock_outside_the_project_is_named_by_its_full_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("grader.runtimes.LOCKS", tmp_path)
+    with pytest.raises(ValueError) as refusal:
+        find_runtime("course-c9")
+    assert str(refusal.value) == f"runtime 'course-c9' is unknown: there is no {tmp_path / 'course-c9.lock'}"
+    runtime = Runtime(name="elsewhere", lock=tmp_path / "elsewhere.lock", prefix=tmp_path / "built")
+    assert runtime.problem() == (
+        f"runtime 'elsewhere' is not built ({tmp_path / 'built'} is missing or older than "
+        f"{tmp_path / 'elsewhere.lock'}): run scripts/setup.sh"
+    )
+
+
+def test_a_runtimes_base_installation_is_the_one_its_python_reports() -> None:
+    runtime = Runtime(name="this", lock=RUNTIMES / "course-c1.lock", prefix=Path(sys.prefix))
+    assert runtime.base_prefix() == sys.base_prefix
 
 
 def test_validation_refuses_an_assignment_whose_runtime_is_not_built(
