@@ -226,14 +226,21 @@ def week1_report(points: float) -> GradeReport:
     )
 
 
-def finish_grading(settings: Settings, submission_id: str, points: float, worker: str = "tests") -> list[int]:
+def finish_grading(
+    settings: Settings,
+    submission_id: str,
+    points: float,
+    worker: str = "tests",
+    metadata: dict[str, Any] | None = None,
+) -> list[int]:
     """Runs the worker's bookkeeping around a report given here instead of one from the sandbox."""
     grading_id = latest_grading(settings, submission_id)
     with session_scope(settings.database_url) as session:
         claim = claim_grading(session, grading_id, worker=worker, stale_seconds=60)
     assert claim is not None
+    report = week1_report(points).model_copy(update={"metadata": metadata or {}})
     with session_scope(settings.database_url) as session:
-        return record_result(session, claim, week1_report(points).with_submission_id(submission_id), 2.5)
+        return record_result(session, claim, report.with_submission_id(submission_id), 2.5)
 
 
 # LMS webhooks

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from helpers import WEEK1, Login, csrf_from, log_in, new_student, upload
+from helpers import WEEK1, Login, csrf_from, finish_grading, log_in, new_student, upload
 from sqlalchemy import func, select
 
 from workers.database import session_scope
@@ -119,3 +119,15 @@ def test_a_student_cannot_see_another_students_submission(
     log_in(client, other)
     assert client.get(location).status_code == 404
     assert client.get(f"{location}/progress").status_code == 404
+
+
+def test_the_report_shows_what_the_notebook_printed_as_text(
+    logged_in: TestClient, solution: bytes, settings: Settings
+) -> None:
+    location = upload(logged_in, solution).headers["location"]
+    printed = "Features have shape: (6,)\nAll tests passed!\n<script>alert(1)</script>"
+    finish_grading(settings, location.rsplit("/", 1)[1], 10.0, metadata={"output": printed})
+    page = logged_in.get(location).text
+    shown = "Features have shape: (6,)\nAll tests passed!\n&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert f'<pre class="notebook-output">{shown}</pre>' in page
+
