@@ -1,6 +1,7 @@
 """Reading how a student's job ran into per-exercise results and an overall status."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from grader.assemble import Program
@@ -51,7 +52,8 @@ class _Run:
             if event.get("kind") == "memory":
                 self._memory(self._where_cell(number))
             self._cell_failed(number, event)
-        elif kind == "checking" and event.get("exercise") in self.program.exercises:
+        elif kind == "checking" and event.get("exercise") in self.last_cells:
+            # The sandbox checks an exercise right after its last cell: one without cells never is.
             self.checking = str(event["exercise"])
         elif kind in ("observation_failed", "model_failed"):
             exercise = self.observation_exercises.get(str(event.get("name")))
@@ -115,16 +117,20 @@ class _Run:
 
     def complete(self, exercise: str) -> bool:
         """Whether the run went past the exercise's last cell and its observations before it stopped."""
-        cells = [n for n, cell in enumerate(self.program.cells) if cell.exercise == exercise]
-        if not cells:
+        if exercise not in self.last_cells:
             return False
         if self.running is not None:
             stop = self.running
         elif self.checking is not None:
-            stop = max(n for n, cell in enumerate(self.program.cells) if cell.exercise == self.checking)
+            stop = self.last_cells[self.checking]
         else:
             stop = self.last_started + 1
-        return cells[-1] < stop
+        return self.last_cells[exercise] < stop
+
+    @cached_property
+    def last_cells(self) -> dict[str, int]:
+        """Each exercise that has cells in the program, and the number of its last one."""
+        return {cell.exercise: n for n, cell in enumerate(self.program.cells) if cell.exercise is not None}
 
 
 def blame(program: Program, number: int, raised_in: object, missing_name: object) -> str | None:

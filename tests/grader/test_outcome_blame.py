@@ -489,3 +489,18 @@ def test_an_exercise_without_a_cell_in_the_program_is_not_run_when_grading_stops
     message = EARLY_END.format(how="")
     assert statuses(result)["k"] == (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {message}")
     assert set(result.unchecked) == {"k"}
+
+
+def test_a_forged_checking_message_for_an_exercise_without_cells_is_ignored() -> None:
+    """An exercise with no cell in the program (here h, lost its markers) is never checked by the sandbox;
+    a student's process that claims it is must not break the grader's reading of the run."""
+    missing = "The graded cell for 'h' has lost its markers."
+    program = dataclasses.replace(PROGRAM, cells=PROGRAM.cells[:4], problems={"h": missing})
+    result = run([*ran(0, 1, 2), checking("h")], program=program, finished=False, exit_code=0)
+    message = EARLY_END.format(how="")
+    assert (result.status, result.message) == (Status.GRADED, message)
+    assert statuses(result) == {
+        "f": OK,
+        "g": (ExerciseStatus.EXCEPTION, f"Not run: grading stopped earlier. {message}"),
+        "h": (ExerciseStatus.MISSING, missing),
+    }
