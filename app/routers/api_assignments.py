@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from app.deps import AssignmentDep, CatalogDep, Instructor, SessionDep
+from app.gradebooks import GRADEBOOKS, plain_text
 from app.presenters import summarize
 from app.schemas import AssignmentPublic, Page, ScoreRowPublic, SubmissionSummary
 from app.scores import score_rows
@@ -80,22 +81,36 @@ def scores(
     _: Instructor,
     session: SessionDep,
     assignment: AssignmentDep,
-    format: Literal["json", "csv"] = "json",
+    format: Annotated[
+        Literal["json", "csv", "canvas", "moodle"],
+        Query(description="csv: every learner; canvas, moodle: students with accounts, for gradebook import"),
+    ] = "json",
 ) -> list[ScoreRowPublic] | Response:
     submissions = session.scalars(select(Submission).where(Submission.assignment == assignment.slug)).all()
     roster = [(s.email, s.name) for s in session.scalars(select(Student).order_by(Student.email))]
+    found = score_rows(assignment, submissions, roster)
+    if format in GRADEBOOKS:
+        students = {email for email, _ in roster}
+        enrolled = [row for row in found if row.learner in students]
+        return csv_file(GRADEBOOKS[format](assignment, enrolled), f"{assignment.slug}-{format}.csv")
     rows = [
         ScoreRowPublic(student=row.learner, **{k: v for k, v in vars(row).items() if k != "learner"})
-        for row in score_rows(assignment, submissions, roster)
+        for row in found
     ]
     if format == "json":
         return rows
+    return csv_file(scores_csv(rows), f"{assignment.slug}-scores.csv")
+
+
+def scores_csv(rows: list[ScoreRowPublic]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(ScoreRowPublic.model_fields))
     writer.writeheader()
-    writer.writerows(row.model_dump() for row in rows)
+    writer.writerows(row.model_dump() | {"name": plain_text(row.name)} for row in rows)
+    return buffer.getvalue()
+
+
+def csv_file(text: str, filename: str) -> Response:
     return Response(
-        buffer.getvalue(),
-        media_type="text/csv",
-        headers={"content-disposition": f'attachment; filename="{assignment.slug}-scores.csv"'},
+        text, media_type="text/csv", headers={"content-disposition": f'attachment; filename="{filename}"'}
     )
