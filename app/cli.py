@@ -5,7 +5,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.cli import add_grading_commands
+from grader.cli import add_grading_commands, version_line
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -95,6 +95,7 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfgrade", description="Autograding for TensorFlow notebooks.")
+    parser.add_argument("--version", action="version", version=version_line())
     commands = parser.add_subparsers(dest="command", required=True)
     add_grading_commands(commands)
 

@@ -1,7 +1,21 @@
-from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, PlainSerializer
+
+
+def as_utc(moment: datetime) -> datetime:
+    """The database keeps UTC without an offset (SQLite cannot keep one); clients get the offset."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# Serialized by `isoformat` so that UTC reads `+00:00` in JSON and CSV alike, never `Z` or no offset.
+UtcDatetime = Annotated[
+    datetime, AfterValidator(as_utc), PlainSerializer(datetime.isoformat, return_type=str)
+]
+
+# The report statuses of grader.report.Status, and the states of a submission not graded yet.
+StatusFilter = Literal["queued", "running", "graded", "not_gradable", "timeout", "memory_exceeded", "error"]
 
 
 class AssignmentPublic(BaseModel):
@@ -20,7 +34,7 @@ class SubmissionSummary(BaseModel):
     student: str | None
     user_id: str | None
     external_submission_id: str | None
-    created_at: datetime
+    created_at: UtcDatetime
     state: Literal["queued", "running", "done"]
     status: str | None
     score: float | None
@@ -44,8 +58,8 @@ class GradingPublic(BaseModel):
     state: Literal["queued", "running", "done"]
     attempts: int
     status: str | None
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None
 
 
 class SubmissionDetail(BaseModel):
@@ -66,8 +80,8 @@ class SubmissionDetail(BaseModel):
     student: str | None
     user_id: str | None
     external_submission_id: str | None
-    created_at: datetime
-    graded_at: datetime | None
+    created_at: UtcDatetime
+    graded_at: UtcDatetime | None
     notebook_url: str
     deliveries_url: str
     gradings: list[GradingPublic]
@@ -86,11 +100,11 @@ class ScoreRowPublic(BaseModel):
     max_score: float
     attempts: int
     submission_id: str | None
-    graded_at: str | None
+    graded_at: UtcDatetime | None
 
 
 class DeliveryAttemptPublic(BaseModel):
-    attempted_at: datetime
+    attempted_at: UtcDatetime
     status_code: int | None
     error: str | None
     duration_seconds: float
@@ -102,7 +116,7 @@ class DeliveryPublic(BaseModel):
     webhook_id: str
     url: str
     state: Literal["pending", "delivered", "failed"]
-    created_at: datetime
+    created_at: UtcDatetime
     attempts: list[DeliveryAttemptPublic]
 
 

@@ -1,5 +1,6 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from grader import Assignment
 from workers.models import Submission
@@ -13,7 +14,7 @@ class ScoreRow:
     max_score: float
     attempts: int
     submission_id: str | None
-    graded_at: str | None
+    graded_at: datetime | None
 
 
 def counting_submission(submissions: Iterable[Submission], policy: str) -> Submission | None:
@@ -53,7 +54,7 @@ def score_rows(
                 max_score=assignment.max_score,
                 attempts=len(attempts),
                 submission_id=counting.id if counting else None,
-                graded_at=counting.graded_at.isoformat() if counting and counting.graded_at else None,
+                graded_at=counting.graded_at if counting else None,
             )
         )
     return rows

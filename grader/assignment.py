@@ -156,7 +156,8 @@ class Catalog:
         try:
             return self.assignments[slug]
         except KeyError:
-            raise AssignmentError(f"unknown assignment '{slug}'") from None
+            known = ", ".join(sorted(self.assignments))
+            raise AssignmentError(f"unknown assignment '{slug}'; the assignments are: {known}") from None
 
     def data_dirs(self) -> dict[str, Path]:
         return {slug: a.data_dir for slug, a in self.assignments.items() if a.data_dir.is_dir()}

@@ -4,8 +4,9 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import numpy as np
 
@@ -28,14 +29,20 @@ from grader.version import GRADER_VERSION
 READY_TIMEOUT_SECONDS = 120.0
 logger = logging.getLogger(__name__)
 
+Phase = Literal["read", "assemble", "sandbox_start", "run", "evaluate", "judge"]
+PhaseListener = Callable[[Phase], None]
+
 
 class Timings:
-    def __init__(self) -> None:
+    def __init__(self, on_phase: PhaseListener | None = None) -> None:
         self.phases: dict[str, float] = {}
         self._started = time.monotonic()
+        self._on_phase = on_phase
 
     @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
+    def phase(self, name: Phase) -> Iterator[None]:
+        if self._on_phase:
+            self._on_phase(name)
         started = time.monotonic()
         try:
             yield
@@ -47,10 +54,16 @@ class Timings:
 
 
 def grade_notebook(
-    notebook: bytes, assignment: Assignment, *, pool: SandboxPool | None = None, threads: int | None = None
+    notebook: bytes,
+    assignment: Assignment,
+    *,
+    pool: SandboxPool | None = None,
+    threads: int | None = None,
+    on_phase: PhaseListener | None = None,
 ) -> GradeReport:
-    """Grade one upload. Never raises for anything a student can send; our own failures become `error`."""
-    timings = Timings()
+    """Grade one upload. Never raises for anything a student can send; our own failures become `error`.
+    `on_phase` hears each phase as it starts."""
+    timings = Timings(on_phase)
     try:
         with timings.phase("read"):
             student = read_notebook(notebook, max_bytes=MAX_NOTEBOOK_BYTES)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.deps import AssignmentDep, CatalogDep, Instructor, SessionDep
 from app.gradebooks import GRADEBOOKS, plain_text
 from app.presenters import summarize
-from app.schemas import AssignmentPublic, Page, ScoreRowPublic, SubmissionSummary
+from app.schemas import AssignmentPublic, Page, ScoreRowPublic, StatusFilter, SubmissionSummary, as_utc
 from app.scores import score_rows
 from grader import Assignment
 from workers.models import Grading, GradingState, Student, Submission
@@ -48,7 +48,7 @@ def list_submissions(
     session: SessionDep,
     assignment: AssignmentDep,
     student: str | None = None,
-    status: Annotated[str | None, Query(description="a report status, or queued/running")] = None,
+    status: Annotated[StatusFilter | None, Query(description="a report status, or queued/running")] = None,
     since: datetime | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -62,7 +62,7 @@ def list_submissions(
     elif status is not None:
         query = query.where(Submission.status == status)
     if since is not None:
-        query = query.where(Submission.created_at >= since.replace(tzinfo=None))
+        query = query.where(Submission.created_at >= as_utc(since).replace(tzinfo=None))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     found = session.scalars(
         query.order_by(Submission.created_at.desc(), Submission.id).limit(limit).offset(offset)
