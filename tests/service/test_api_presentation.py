@@ -38,7 +38,7 @@ def test_an_unknown_status_filter_is_a_422_naming_the_statuses(instructor: TestC
 def test_an_unknown_scores_format_is_a_422_naming_the_formats(instructor: TestClient) -> None:
     response = instructor.get(f"/api/v1/assignments/{WEEK1}/scores", params={"format": "xlsx"})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["msg"] == "Input should be 'json' or 'csv'"
+    assert response.json()["detail"][0]["msg"] == "Input should be 'json', 'csv', 'canvas' or 'moodle'"
 
 
 def test_openapi_lists_the_allowed_filter_values(client: TestClient) -> None:
@@ -47,7 +47,7 @@ def test_openapi_lists_the_allowed_filter_values(client: TestClient) -> None:
     status = parameters["status"]["schema"]["anyOf"][0]
     assert status["enum"] == STATUSES
     scores = {p["name"]: p for p in paths["/api/v1/assignments/{slug}/scores"]["get"]["parameters"]}
-    assert scores["format"]["schema"]["enum"] == ["json", "csv"]
+    assert scores["format"]["schema"]["enum"] == ["json", "csv", "canvas", "moodle"]
 
 
 def test_every_status_filter_value_is_accepted(instructor: TestClient) -> None:
