@@ -8,13 +8,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from grader import Assignment, AssignmentError, Catalog
 from grader.validation import grading_problems, structure_problems
 from workers.database import session_scope
 from workers.grading import Grade, retrying_database, waiting_assignment
-from workers.models import utcnow
 from workers.settings import Settings
 
 REASON_CHARS = 300
@@ -53,7 +53,7 @@ def run_canary(assignment: Assignment, grade: Grade) -> CanaryResult:
         version=assignment.version,
         passed=not problems,
         reason=reason,
-        checked_at=utcnow().isoformat(timespec="seconds"),
+        checked_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
 

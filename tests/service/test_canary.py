@@ -1,9 +1,11 @@
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from helpers import (
     WEEK1,
+    WEEK1_DIR,
     Backend,
     new_student,
     running,
@@ -16,6 +18,9 @@ from helpers import (
 )
 
 from app.main import create_app
+from grader import Assignment, GradeReport
+from grader.assignment import load_assignment
+from workers.canary import run_canary
 from workers.database import session_scope
 from workers.models import GradingState, Submission
 from workers.settings import Settings
@@ -87,3 +92,13 @@ def test_a_worker_whose_canary_fails_grades_nothing_of_that_assignment_until_the
                 assert [grading.attempts for grading in submission.gradings] == [1]
             wait_until(lambda: api.get("/readyz").status_code == 200, 10, "ready once the canary passes")
             assert api.get("/readyz").json()["failing_canaries"] == []
+
+
+def test_a_canary_records_when_it_ran_in_utc_with_its_offset() -> None:
+    def grader_down(notebook: bytes, assignment: Assignment) -> GradeReport:
+        raise RuntimeError("no sandbox")
+
+    result = run_canary(load_assignment(WEEK1_DIR), grader_down)
+    assert (result.passed, result.reason) == (False, "RuntimeError: no sandbox")
+    assert datetime.fromisoformat(result.checked_at).utcoffset() == timedelta(0)
+
