@@ -2,7 +2,7 @@
 # Mutation testing: mutmut mutates the modules listed in pyproject.toml ([tool.mutmut] only_mutate) and runs
 # the fast tests listed there against each mutant. Prints the score per module and every surviving mutant,
 # and fails when fewer than MUTATION_MIN_SCORE percent are killed.
-#   ./scripts/mutation.sh                 # everything, from scratch (about 5 minutes on 2 cores)
+#   ./scripts/mutation.sh                 # everything, from scratch (about 25 minutes on 2 cores)
 #   ./scripts/mutation.sh 'grader.judge.*'  # only these mutants, reusing the last run's results
 #   .venv/bin/mutmut show NAME            # the diff of one mutant
 set -euo pipefail
