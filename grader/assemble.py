@@ -1,9 +1,10 @@
 """Building the program that runs: the instructor's template with only the student's regions spliced in."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from grader.clean_text import clean_text
-from grader.dataflow import cell_names
+from grader.dataflow import CellNames, cell_names
 from grader.markers import asks_to_stop_grading, outside_regions, region_text, reindent
 from grader.matching import ExerciseCell, match_exercises
 from grader.notebook import Notebook, NotGradable
@@ -18,6 +19,11 @@ class ProgramCell:
     is_exercise_cell: bool
     position: int = 0  # 1-based, among all the notebook's cells: the student's for theirs, the template's
     provides: frozenset[str] = frozenset()  # what an exercise's cell is meant to define (its exercise's name)
+
+    @cached_property
+    def names(self) -> CellNames:
+        """What the cell binds and reads: parsed once, for the job and for the reading of its run."""
+        return cell_names(self.source)
 
     @property
     def label(self) -> str:

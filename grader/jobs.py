@@ -11,7 +11,6 @@ import numpy as np
 
 from grader.assemble import Program, ProgramCell
 from grader.assignment import Assignment
-from grader.dataflow import cell_names
 from grader.evidence import ExportedModel
 from grader.sandbox.arrays import archive
 from grader.sandbox.process import Job, JobKind
@@ -98,7 +97,7 @@ def _cell(cell: ProgramCell) -> dict[str, Any]:
         "exercise": cell.exercise,
         "is_exercise_cell": cell.is_exercise_cell,
         "label": cell.label,
-        "binds": sorted(cell_names(cell.source).binds),
+        "binds": sorted(cell.names.binds),
         "provides": sorted(cell.provides),
     }
 

@@ -5,7 +5,6 @@ from functools import cached_property
 from typing import Any
 
 from grader.assemble import Program
-from grader.dataflow import cell_names
 from grader.report import ExerciseResult, ExerciseStatus, Status
 from grader.sandbox.channel import Message
 from grader.sandbox.process import RunOutcome
@@ -158,13 +157,13 @@ def exercises_used(program: Program, number: int) -> tuple[str, ...]:
     course cell made from such names."""
     carried_by: dict[str, frozenset[str]] = {}
     for cell in program.cells[:number]:
-        names = cell_names(cell.source)
+        names = cell.names
         if cell.is_exercise_cell and cell.exercise is not None:
             carried = frozenset({cell.exercise})
         else:
             carried = frozenset().union(*(carried_by.get(name, frozenset()) for name in names.reads))
         carried_by.update(dict.fromkeys(names.binds, carried))
-    reads = cell_names(program.cells[number].source).reads
+    reads = program.cells[number].names.reads
     used = frozenset().union(*(carried_by.get(name, frozenset()) for name in reads))
     return tuple(exercise for exercise in program.exercises if exercise in used)
 
