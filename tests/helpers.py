@@ -61,6 +61,22 @@ def exercise_statuses(report: GradeReport) -> dict[str, str]:
     return {exercise.name: exercise.status.value for exercise in report.exercises}
 
 
+def course_cell(source: str, *, graded: bool = False, frozen: bool = False) -> dict[str, Any]:
+    """A code cell as the course's notebooks write them: tagged `graded`, and not editable if frozen."""
+    metadata: dict[str, Any] = {"deletable": False}
+    if frozen:
+        metadata["editable"] = False
+    if graded:
+        metadata["tags"] = ["graded"]
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": metadata,
+        "outputs": [],
+        "source": source.splitlines(keepends=True),
+    }
+
+
 # Week-1 notebooks whose right score is known, derived from the assignment's own solution
 
 

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from helpers import course_cell
+
 from grader import SandboxPool, Status, grade_notebook
 from grader.assignment import load_assignment
 from grader.validation import structure_problems
@@ -83,21 +85,6 @@ points = 1
 """
 
 
-def code_cell(source: str, *, graded: bool = False, frozen: bool = False) -> dict:
-    metadata: dict = {"deletable": False}
-    if frozen:
-        metadata["editable"] = False
-    if graded:
-        metadata["tags"] = ["graded"]
-    return {
-        "cell_type": "code",
-        "execution_count": None,
-        "metadata": metadata,
-        "outputs": [],
-        "source": source.splitlines(keepends=True),
-    }
-
-
 def course_notebook(callback: str, scale: str) -> bytes:
     """nbformat 4.4 without cell ids, as older course notebooks are."""
     cells = [
@@ -106,10 +93,10 @@ def course_notebook(callback: str, scale: str) -> bytes:
             "metadata": {"editable": False},
             "source": ["# Week 0: a course's own notebook"],
         },
-        code_cell(IMPORTS, frozen=True),
-        code_cell(callback, graded=True),
-        code_cell(scale, graded=True),
-        code_cell(CALLS_THE_STUDENT, graded=True, frozen=True),
+        course_cell(IMPORTS, frozen=True),
+        course_cell(callback, graded=True),
+        course_cell(scale, graded=True),
+        course_cell(CALLS_THE_STUDENT, graded=True, frozen=True),
     ]
     metadata = {"grader_version": "1", "kernelspec": {"name": "python3", "display_name": "Python 3"}}
     return json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 4}).encode()

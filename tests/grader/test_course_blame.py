@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import course_cell
 from report_views import exercise_statuses, points_by_check
 
 from grader import Assignment, GradeReport, SandboxPool, Status, grade_notebook
@@ -98,19 +99,6 @@ points = 1
 """
 
 
-def code_cell(source: str, *, graded: bool) -> dict:
-    metadata: dict = {"deletable": False, "editable": graded}
-    if graded:
-        metadata["tags"] = ["graded"]
-    return {
-        "cell_type": "code",
-        "execution_count": None,
-        "metadata": metadata,
-        "outputs": [],
-        "source": source.splitlines(keepends=True),
-    }
-
-
 def notebook(answers: dict[str, str]) -> bytes:
     """The course's notebook with these answers in place of the placeholders; cell n is the n-th below."""
 
@@ -120,7 +108,10 @@ def notebook(answers: dict[str, str]) -> bytes:
         return source
 
     sources = [IMPORTS, DATA, MAKE_MODEL, TRAIN, MAKE_DATA, USE_DATA, SUMMARIZE, USE_SUMMARY]
-    cells = [code_cell(answered(source), graded="GRADED" in source) for source in sources]
+    cells = [
+        course_cell(answered(source), graded="GRADED" in source, frozen="GRADED" not in source)
+        for source in sources
+    ]
     metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
     return json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 4}).encode()
 
